@@ -1,0 +1,371 @@
+"""RunConfig: every knob of a run, as plain validated data.
+
+A RunConfig is what a slider edits, what the CLI parses, what a search samples and
+what the RunStore saves. It is a mutable dataclass: assigning a field validates that
+field at once, and :meth:`RunConfig.validate` checks the fields against each other.
+Bad values raise :class:`~optwidgets.errors.ConfigError` naming field, value and
+what is allowed.
+
+Example
+-------
+>>> from optwidgets.config import RunConfig
+>>> cfg = RunConfig(dataset="digits", model="mlp", lr=0.01, epochs=2)
+>>> cfg.lr = 0.05
+>>> RunConfig.from_dict(cfg.to_dict()) == cfg
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from optwidgets.errors import ConfigError, unknown_name
+
+__all__ = [
+    "RunConfig",
+    "OPTIMIZERS",
+    "SCHEDULES",
+    "ACTIVATIONS",
+    "PREPROCESS",
+    "AMP_MODES",
+    "TRANSFER_MODES",
+    "PRUNE_METHODS",
+    "PRUNE_SCHEDULES",
+    "PRUNE_SCOPES",
+    "QUANT_MODES",
+    "AUGMENT_KEYS",
+    "CONV_MODELS",
+]
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop")
+SCHEDULES = ("constant", "step", "cosine", "onecycle")
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "leaky_relu")
+PREPROCESS = ("none", "minmax", "standardize", "robust")
+AMP_MODES = ("none", "bf16", "fp16")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+TRANSFER_MODES = ("scratch", "feature_extraction", "fine_tune")
+PRUNE_METHODS = ("none", "weight", "neuron", "filter")
+PRUNE_SCHEDULES = ("oneshot", "agp")
+PRUNE_SCOPES = ("layer", "global")
+QUANT_MODES = ("none", "simulated", "int8", "fp16", "bf16")
+# Augmentation knobs and their allowed magnitudes (units in the comments).
+AUGMENT_KEYS = {
+    "rotate": (0.0, 180.0),  # degrees, drawn uniformly in [-v, v]
+    "translate": (0.0, 16.0),  # pixels, shift drawn uniformly in [-v, v] on each axis
+    "hflip": None,  # bool: flip left-right with probability 0.5
+    "noise": (0.0, 10.0),  # std of added Gaussian noise, in units of the (preprocessed) input
+    "cutout": (0.0, 32.0),  # side of a zeroed square, pixels (0 = off)
+}
+# Models that need image input (C, H, W); the toy 2-D sets and tabular data cannot feed them.
+CONV_MODELS = ("cnn", "cnn_small", "resnet_tiny")
+
+
+def _dataset_names() -> list[str]:
+    from optwidgets.data import dataset_names
+
+    return dataset_names()
+
+
+def _model_names() -> list[str]:
+    from optwidgets.models import model_names
+
+    return model_names()
+
+
+@dataclass(eq=True)
+class RunConfig:
+    """Everything that decides a run. Same config, same device: same result.
+
+    Fields are grouped as the Explorer's tabs group them. Zero means "off" for the
+    optional techniques (``l1``, ``grad_clip``, ``patience``, ``prune_ratio``, ...).
+    """
+
+    # --- data & model -------------------------------------------------------------
+    dataset: str = "digits"  # registered dataset name (ow.data.dataset_names())
+    n_samples: int = 1000  # points generated for the toy 2-D sets
+    noise: float = 0.1  # noise of the toy 2-D sets, in units of their coordinates
+    val_fraction: float = 0.15  # share of samples held out for validation / early stopping
+    test_fraction: float = 0.2  # share held out for the final test metrics (never trained on)
+    preprocess: str = "standardize"  # input scaling, statistics from the training split only
+    classes: tuple[int, ...] = ()  # keep only these labels (relabelled 0..k-1); () = all
+    train_fraction: float = 1.0  # share of the training split that keeps its labels
+    labels_per_class: int = 0  # labelled training samples per class; 0 = all
+    model: str = "cnn"  # registered model name (ow.models.model_names())
+    hidden: tuple[int, ...] = (128,)  # hidden units per layer of the mlp family
+    activation: str = "relu"  # non-linearity of the mlp family
+    width: int = 32  # channels of the first conv layer (cnn, resnet_tiny); later layers scale it
+    dropout: float = 0.0  # dropout probability before each hidden/classifier layer, in [0, 1)
+    seed: int = 0  # seeds weights, splits, shuffling and augmentation
+    device: str = "auto"  # auto = cuda, then mps, then cpu
+    # --- training -----------------------------------------------------------------
+    optimizer: str = "adam"
+    lr: float = 3e-3  # learning rate (peak rate for onecycle)
+    momentum: float = 0.9  # sgd and rmsprop momentum
+    nesterov: bool = False  # sgd only
+    schedule: str = "constant"  # learning-rate schedule
+    step_size: int = 5  # epochs between decays of the step schedule
+    gamma: float = 0.1  # decay factor of the step schedule
+    batch_size: int = 64  # samples per gradient step
+    epochs: int = 8  # passes over the training split
+    amp: str = "none"  # mixed precision on CUDA (bf16 also on CPU)
+    # --- regularization -----------------------------------------------------------
+    weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
+    l1: float = 0.0  # L1 penalty on weights, added to the loss
+    patience: int = 0  # early stopping: epochs without val-loss improvement; 0 = off
+    grad_clip: float = 0.0  # max global gradient norm; 0 = off
+    # --- data side ----------------------------------------------------------------
+    augment: dict[str, Any] = field(default_factory=dict)  # e.g. {"rotate": 15, "hflip": True}
+    transfer: str = "scratch"  # scratch | feature_extraction | fine_tune
+    source: str = ""  # pretrained source: a built-in name or a .pt weights file
+    backbone_lr_scale: float = 0.1  # fine_tune: backbone lr = lr * this
+    # --- compression --------------------------------------------------------------
+    distill_student: str = ""  # zoo model distilled from the trained model; "" = off
+    distill_teacher: str = ""  # run id of a stored teacher; "" = the model this run trains
+    distill_temperature: float = 4.0  # softmax temperature T of the KL term
+    distill_alpha: float = 0.7  # weight of the KL term; 1 - alpha weighs cross-entropy
+    lowrank_rank: float = 0.0  # SVD rank: fraction in (0, 1) or a count >= 1; 0 = off
+    prune_method: str = "none"  # none | weight (unstructured) | neuron | filter
+    prune_ratio: float = 0.0  # fraction of weights / units / channels removed, in [0, 1)
+    prune_scope: str = "layer"  # weight pruning: per layer or one global threshold
+    prune_schedule: str = "oneshot"  # oneshot, or agp (cubic, gradual over prune_steps)
+    prune_steps: int = 1  # pruning steps of the agp schedule
+    finetune_epochs: int = 0  # epochs of fine-tuning after each compression phase
+    quant_mode: str = "none"  # none | simulated (k-bit) | int8 | fp16 | bf16
+    quant_bits: int = 8  # bit width of simulated quantization, 2..16
+    quant_activations: bool = False  # simulated: quantize activations too
+    qat_epochs: int = 0  # simulated: quantization-aware fine-tune epochs (STE)
+
+    _CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
+        "optimizer": OPTIMIZERS,
+        "schedule": SCHEDULES,
+        "activation": ACTIVATIONS,
+        "preprocess": PREPROCESS,
+        "amp": AMP_MODES,
+        "device": DEVICES,
+        "transfer": TRANSFER_MODES,
+        "prune_method": PRUNE_METHODS,
+        "prune_scope": PRUNE_SCOPES,
+        "prune_schedule": PRUNE_SCHEDULES,
+        "quant_mode": QUANT_MODES,
+    }
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, _validate_field(f.name, getattr(self, f.name)))
+        self.validate()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FIELD_NAMES:
+            value = _validate_field(name, value)
+        elif not name.startswith("_"):
+            raise unknown_name("RunConfig field", name, _FIELD_NAMES)
+        object.__setattr__(self, name, value)
+
+    # -- checks across fields ----------------------------------------------------------
+    def validate(self) -> RunConfig:
+        """Check the fields against each other; returns self for chaining."""
+        from optwidgets.data import is_image_dataset
+
+        if self.model in CONV_MODELS and not is_image_dataset(self.dataset):
+            raise ConfigError(
+                "model",
+                self.model,
+                "a model that takes feature vectors (e.g. 'mlp') for dataset "
+                f"{self.dataset!r}",
+                f"{self.model!r} needs image input (channels, height, width)",
+            )
+        if self.prune_method == "filter" and self.prune_ratio > 0 and self.model not in CONV_MODELS:
+            raise ConfigError(
+                "prune_method", "filter", "'weight' or 'neuron' for a model without convolutions",
+                f"model {self.model!r} has no conv layers",
+            )
+        if self.transfer != "scratch" and not self.source:
+            raise ConfigError(
+                "source", self.source, f"a pretrained source for transfer={self.transfer!r}",
+                "name a built-in source or a .pt weights file",
+            )
+        if self.val_fraction + self.test_fraction >= 0.9:
+            raise ConfigError(
+                "test_fraction", self.test_fraction,
+                f"val_fraction + test_fraction < 0.9 (val_fraction is {self.val_fraction})",
+            )
+        return self
+
+    # -- serialization -----------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of every field (tuples become lists)."""
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = list(v) if isinstance(v, tuple) else (dict(v) if isinstance(v, dict) else v)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        """Rebuild a config; unknown keys are refused with the closest field names."""
+        for k in data:
+            if k not in _FIELD_NAMES:
+                raise unknown_name("RunConfig field", k, _FIELD_NAMES)
+        return cls(**data)
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A validated copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return _FIELD_NAMES
+
+
+# ---------------------------------------------------------------------------------------
+# per-field validation: each returns the normalized value or raises ConfigError
+
+def _number(name: str, value: Any, *, integer: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:  # accept numeric strings from the CLI and text boxes
+            value = float(value) if not integer else int(str(value))
+        except (TypeError, ValueError):
+            kind = "an integer" if integer else "a number"
+            raise ConfigError(name, value, kind) from None
+    if integer and float(value) != int(value):
+        raise ConfigError(name, value, "an integer")
+    if not integer and not math.isfinite(float(value)):
+        raise ConfigError(name, value, "a finite number")
+    return int(value) if integer else float(value)
+
+
+def _in_range(name: str, value: Any, lo: float | None, hi: float | None, *, integer: bool = False,
+              lo_open: bool = False, hi_open: bool = False) -> float:
+    v = _number(name, value, integer=integer)
+    bad = (lo is not None and (v <= lo if lo_open else v < lo)) or (
+        hi is not None and (v >= hi if hi_open else v > hi)
+    )
+    if bad:
+        left = "" if lo is None else ("(" if lo_open else "[") + f"{lo:g}"
+        right = "" if hi is None else f"{hi:g}" + (")" if hi_open else "]")
+        kind = "an integer" if integer else "a number"
+        if lo is not None and hi is None:
+            allowed = f"{kind} {'>' if lo_open else '>='} {lo:g}"
+        elif hi is not None and lo is None:
+            allowed = f"{kind} {'<' if hi_open else '<='} {hi:g}"
+        else:
+            allowed = f"{kind} in {left}, {right}"
+        raise ConfigError(name, value, allowed)
+    return v
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.lower() in ("true", "1", "yes")
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise ConfigError(name, value, "True or False")
+
+
+def _int_tuple(name: str, value: Any, *, lo: int) -> tuple[int, ...]:
+    if isinstance(value, str):
+        value = [p for p in value.replace(",", " ").split() if p]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = [value]
+    try:
+        items = tuple(_in_range(name, v, lo, None, integer=True) for v in value)
+    except TypeError:
+        raise ConfigError(name, value, f"a sequence of integers >= {lo}") from None
+    return tuple(int(v) for v in items)
+
+
+def _augment(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError("augment", value, "a dict such as {'rotate': 15, 'hflip': True}")
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        if key not in AUGMENT_KEYS:
+            raise unknown_name("augment key", key, AUGMENT_KEYS)
+        bounds = AUGMENT_KEYS[key]
+        if bounds is None:
+            out[key] = _bool(f"augment[{key!r}]", v)
+        else:
+            out[key] = _in_range(f"augment[{key!r}]", v, bounds[0], bounds[1])
+    return out
+
+
+def _lowrank_rank(value: Any) -> float:
+    v = _in_range("lowrank_rank", value, 0.0, None)
+    if v >= 1 and v != int(v):
+        raise ConfigError("lowrank_rank", value, "0 (off), a fraction in (0, 1) or a whole count >= 1")
+    return v
+
+
+def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value.lower() not in choices:
+        raise unknown_name(name, value, choices)
+    return value.lower()
+
+
+def _registered(name: str, value: Any, names: list[str], *, allow_empty: bool = False) -> str:
+    if allow_empty and value == "":
+        return ""
+    if not isinstance(value, str) or value not in names:
+        raise unknown_name(name, value, names)
+    return value
+
+
+def _validate_field(name: str, value: Any) -> Any:
+    if name in RunConfig._CHOICES:
+        return _choice(name, value, RunConfig._CHOICES[name])
+    rules: dict[str, Any] = {
+        "dataset": lambda v: _registered("dataset", v, _dataset_names()),
+        "model": lambda v: _registered("model", v, _model_names()),
+        "distill_student": lambda v: _registered("distill_student", v, _model_names(),
+                                                 allow_empty=True),
+        "n_samples": lambda v: _in_range("n_samples", v, 20, 1_000_000, integer=True),
+        "noise": lambda v: _in_range("noise", v, 0.0, 10.0),
+        "val_fraction": lambda v: _in_range("val_fraction", v, 0.0, 0.5, lo_open=True),
+        "test_fraction": lambda v: _in_range("test_fraction", v, 0.0, 0.5, lo_open=True),
+        "classes": lambda v: _int_tuple("classes", v, lo=0),
+        "train_fraction": lambda v: _in_range("train_fraction", v, 0.0, 1.0, lo_open=True),
+        "labels_per_class": lambda v: _in_range("labels_per_class", v, 0, None, integer=True),
+        "hidden": lambda v: _int_tuple("hidden", v, lo=1),
+        "width": lambda v: _in_range("width", v, 1, 4096, integer=True),
+        "dropout": lambda v: _in_range("dropout", v, 0.0, 1.0, hi_open=True),
+        "seed": lambda v: _in_range("seed", v, 0, 2**32 - 1, integer=True),
+        "lr": lambda v: _in_range("lr", v, 0.0, 10.0, lo_open=True),
+        "momentum": lambda v: _in_range("momentum", v, 0.0, 1.0, hi_open=True),
+        "nesterov": lambda v: _bool("nesterov", v),
+        "step_size": lambda v: _in_range("step_size", v, 1, None, integer=True),
+        "gamma": lambda v: _in_range("gamma", v, 0.0, 1.0, lo_open=True),
+        "batch_size": lambda v: _in_range("batch_size", v, 1, 1_000_000, integer=True),
+        "epochs": lambda v: _in_range("epochs", v, 1, 100_000, integer=True),
+        "weight_decay": lambda v: _in_range("weight_decay", v, 0.0, 1.0),
+        "l1": lambda v: _in_range("l1", v, 0.0, 1.0),
+        "patience": lambda v: _in_range("patience", v, 0, None, integer=True),
+        "grad_clip": lambda v: _in_range("grad_clip", v, 0.0, None),
+        "augment": _augment,
+        "source": lambda v: v if isinstance(v, str) else str(v),
+        "backbone_lr_scale": lambda v: _in_range("backbone_lr_scale", v, 0.0, 1.0),
+        "distill_teacher": lambda v: v if isinstance(v, str) else str(v),
+        "distill_temperature": lambda v: _in_range("distill_temperature", v, 0.0, 100.0,
+                                                   lo_open=True),
+        "distill_alpha": lambda v: _in_range("distill_alpha", v, 0.0, 1.0),
+        "lowrank_rank": _lowrank_rank,
+        "prune_ratio": lambda v: _in_range("prune_ratio", v, 0.0, 1.0, hi_open=True),
+        "prune_steps": lambda v: _in_range("prune_steps", v, 1, 1000, integer=True),
+        "finetune_epochs": lambda v: _in_range("finetune_epochs", v, 0, 100_000, integer=True),
+        "quant_bits": lambda v: _in_range("quant_bits", v, 2, 16, integer=True),
+        "quant_activations": lambda v: _bool("quant_activations", v),
+        "qat_epochs": lambda v: _in_range("qat_epochs", v, 0, 100_000, integer=True),
+    }
+    rule = rules.get(name)
+    if rule is None:  # pragma: no cover - every field has a rule; a test checks it
+        raise AssertionError(f"no validation rule for RunConfig.{name}")
+    return rule(value)
+
+
+_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RunConfig))
