@@ -1,0 +1,96 @@
+"""The built-in datasets' raw arrays, cached in-process.
+
+``digits`` ships with scikit-learn (offline, the default); the toy 2-D sets are
+generated; ``mnist``, ``fashion_mnist`` and ``cifar10`` are downloaded once into
+:func:`~optwidgets.data.data_home`. Raw arrays are cached with ``lru_cache`` so that a
+sweep of many runs reads files and generates points once per process.
+
+Example
+-------
+>>> from optwidgets.data.builtin import builtin_raw
+>>> raw = builtin_raw("digits")
+>>> raw.X.shape, raw.scale
+((1797, 1, 8, 8), 0.0625)
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from optwidgets.data.home import data_home
+from optwidgets.data.raw import RawData
+from optwidgets.data.toy import TOY_DATASETS, make_toy
+
+__all__ = ["BUILTIN_NAMES", "IMAGE_BUILTINS", "DOWNLOADABLE", "builtin_raw", "clear_cache"]
+
+DOWNLOADABLE = ("mnist", "fashion_mnist", "cifar10")
+IMAGE_BUILTINS = ("digits", *DOWNLOADABLE)
+BUILTIN_NAMES: tuple[str, ...] = ("digits", *TOY_DATASETS, *DOWNLOADABLE)
+
+
+@lru_cache(maxsize=1)
+def _digits() -> RawData:
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return RawData(
+        name="digits",
+        X=bunch.images.astype(np.uint8)[:, None],  # (1797, 1, 8, 8), values 0..16
+        y=bunch.target.astype(np.int64),
+        class_names=[str(i) for i in range(10)],
+        kind="image",
+        scale=1 / 16,  # pixel values end up in [0, 1]
+    ).frozen()
+
+
+@lru_cache(maxsize=16)
+def _toy(name: str, n_samples: int, noise: float, seed: int) -> RawData:
+    X, y = make_toy(name, n_samples=n_samples, noise=noise, seed=seed)
+    classes = int(y.max()) + 1
+    return RawData(name=name, X=X, y=y, class_names=[str(i) for i in range(classes)],
+                   feature_names=["x1", "x2"]).frozen()
+
+
+@lru_cache(maxsize=3)
+def _downloaded(name: str, home: str) -> RawData:
+    # ``home`` is part of the cache key only: another data home means other files.
+    del home
+    if name == "cifar10":
+        from optwidgets.data.cifar import load_cifar10
+
+        return load_cifar10()
+    from optwidgets.data.idx import load_idx_dataset
+
+    return load_idx_dataset(name)
+
+
+def builtin_raw(name: str, *, n_samples: int = 1000, noise: float = 0.1, seed: int = 0) -> RawData:
+    """Raw arrays of a built-in dataset (``n_samples``, ``noise``, ``seed`` shape the toy sets).
+
+    Example
+    -------
+    >>> from optwidgets.data.builtin import builtin_raw
+    >>> builtin_raw("moons", n_samples=50).X.shape
+    (50, 2)
+    """
+    if name == "digits":
+        return _digits()
+    if name in TOY_DATASETS:
+        return _toy(name, n_samples, noise, seed)
+    if name in DOWNLOADABLE:
+        return _downloaded(name, str(data_home()))
+    raise KeyError(name)
+
+
+def clear_cache() -> None:
+    """Forget the cached raw arrays (e.g. after replacing files in the data home).
+
+    Example
+    -------
+    >>> from optwidgets.data.builtin import clear_cache
+    >>> clear_cache()
+    """
+    for f in (_digits, _toy, _downloaded):
+        f.cache_clear()
