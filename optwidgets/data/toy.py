@@ -62,10 +62,14 @@ def _spiral(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray,
 
 
 def _xor(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    # Uniform in [-1, 1]^2 with a 0.06 margin around the axes so labels are clean at noise 0.
-    pts = rng.uniform(0.06, 1.0, (n, 2)) * rng.choice([-1.0, 1.0], (n, 2))
-    y = (pts[:, 0] * pts[:, 1] > 0).astype(np.int64)
-    return pts + noise * rng.standard_normal((n, 2)), y
+    # |x|, |y| uniform in [0.06, 1]: a margin around the axes keeps labels clean at noise 0.
+    Xs, ys = [], []
+    for label, m in enumerate(_per_class(n, 2)):
+        sign = rng.choice([-1.0, 1.0], (m, 1))
+        pts = rng.uniform(0.06, 1.0, (m, 2)) * sign * np.array([1.0, 1.0 if label else -1.0])
+        Xs.append(pts + noise * rng.standard_normal((m, 2)))  # label 1: x * y > 0
+        ys.append(np.full(m, label))
+    return np.concatenate(Xs), np.concatenate(ys)
 
 
 def _gaussians(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
