@@ -37,7 +37,6 @@ __all__ = [
     "PRUNE_SCOPES",
     "QUANT_MODES",
     "AUGMENT_KEYS",
-    "CONV_MODELS",
 ]
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop")
@@ -59,8 +58,6 @@ AUGMENT_KEYS = {
     "noise": (0.0, 10.0),  # std of added Gaussian noise, in units of the (preprocessed) input
     "cutout": (0.0, 32.0),  # side of a zeroed square, pixels (0 = off)
 }
-# Models that need image input (C, H, W); the toy 2-D sets and tabular data cannot feed them.
-CONV_MODELS = ("cnn", "cnn_small", "resnet_tiny")
 
 
 def _dataset_names() -> list[str]:
@@ -109,7 +106,7 @@ class RunConfig:
     step_size: int = 5  # epochs between decays of the step schedule
     gamma: float = 0.1  # decay factor of the step schedule
     batch_size: int = 64  # samples per gradient step
-    epochs: int = 8  # passes over the training split
+    epochs: int = 4  # passes over the training split
     amp: str = "none"  # mixed precision on CUDA (bf16 also on CPU)
     # --- regularization -----------------------------------------------------------
     weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
@@ -168,8 +165,10 @@ class RunConfig:
     def validate(self) -> RunConfig:
         """Check the fields against each other; returns self for chaining."""
         from optwidgets.data import is_image_dataset
+        from optwidgets.models import is_conv_model
 
-        if self.model in CONV_MODELS and not is_image_dataset(self.dataset):
+        conv = is_conv_model(self.model)
+        if conv and not is_image_dataset(self.dataset):
             raise ConfigError(
                 "model",
                 self.model,
@@ -177,7 +176,7 @@ class RunConfig:
                 f"{self.dataset!r}",
                 f"{self.model!r} needs image input (channels, height, width)",
             )
-        if self.prune_method == "filter" and self.prune_ratio > 0 and self.model not in CONV_MODELS:
+        if self.prune_method == "filter" and self.prune_ratio > 0 and not conv:
             raise ConfigError(
                 "prune_method", "filter", "'weight' or 'neuron' for a model without convolutions",
                 f"model {self.model!r} has no conv layers",

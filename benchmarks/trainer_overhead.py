@@ -1,0 +1,152 @@
+"""Trainer overhead: ``ow.run`` against a plain PyTorch loop, same model, data, batch order.
+
+Both sides train the same seeded model on the same tensors (already on the device), with
+the same optimizer, batch size, epochs and batch order, and both evaluate the validation
+split once per epoch (the kit does that for its curves and early stopping, so the plain
+loop does the same work). The kit runs with a callback that records every step's loss.
+Repeats alternate kit / plain and the median of each is reported.
+
+    python benchmarks/trainer_overhead.py [--device cpu|cuda] [--repeats 5] [--json]
+
+Prints one JSON object: per case ``kit_samples_per_s``, ``plain_samples_per_s``, ``ratio``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+import optwidgets as ow
+from optwidgets.data import Dataset
+from optwidgets.experiment import build_model_for, prepare_data
+from optwidgets.train.trainer import shuffle_seed
+
+
+class StepLossRecorder(ow.Callback):
+    """Keeps every step's loss (as device tensors: no per-step host sync)."""
+
+    def __init__(self) -> None:
+        self.losses: list[torch.Tensor] = []
+
+    def on_batch_end(self, run, loss) -> None:
+        self.losses.append(loss)
+
+
+def plain_loop(cfg: ow.RunConfig, data: Dataset, device: torch.device) -> float:
+    """A plain PyTorch loop; returns its training seconds."""
+    model = build_model_for(cfg, data.input_shape, data.num_classes).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    X, y, Xv, yv = data.X_train, data.y_train, data.X_val, data.y_val
+    n, bs = len(X), cfg.batch_size
+    gen = torch.Generator().manual_seed(shuffle_seed(cfg.seed, 0))
+    losses = []
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(cfg.epochs):
+        model.train()
+        perm = torch.randperm(n, generator=gen).to(device)
+        for i in range(0, n, bs):
+            idx = perm[i:i + bs]
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(loss.detach())
+        model.eval()
+        with torch.inference_mode():
+            correct = sum(int((model(Xv[j:j + 2048]).argmax(1) == yv[j:j + 2048]).sum())
+                          for j in range(0, len(Xv), 2048))
+        model.train()
+    _ = [float(v) for v in losses[-1:]] + [correct]
+    _sync(device)
+    return time.perf_counter() - t0
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def kit_run(cfg: ow.RunConfig, data: Dataset) -> float:
+    rec = StepLossRecorder()
+    res = ow.run(cfg, data=data, callbacks=[rec], store=False)
+    assert res.status == "done", res.error
+    assert len(rec.losses) > 0
+    return res.train_seconds
+
+
+def synthetic_mnist(n: int = 60_000, seed: int = 0) -> Dataset:
+    """MNIST-shaped random data (1x28x28, 10 classes) with a learnable signal."""
+    g = torch.Generator().manual_seed(seed)
+    y = torch.randint(0, 10, (n,), generator=g)
+    X = torch.randn(n, 1, 28, 28, generator=g) * 0.5
+    X[torch.arange(n), 0, y * 2 + 4, 14] += 2.0  # one bright pixel per class
+    k, v = int(n * 0.8), int(n * 0.9)
+    return Dataset("synthetic_mnist", X[:k], y[:k], X[k:v], y[k:v], X[v:], y[v:],
+                   input_shape=(1, 28, 28), num_classes=10,
+                   class_names=[str(i) for i in range(10)], kind="image")
+
+
+def cases(device: torch.device) -> list[tuple[str, ow.RunConfig, Dataset | None]]:
+    dev = device.type
+    if dev == "cpu":
+        return [(f"digits_{m}_cpu", ow.RunConfig(dataset="digits", model=m, device=dev,
+                                                 epochs=8, batch_size=64, seed=0), None)
+                for m in ("cnn", "mlp")]
+    data = synthetic_mnist()
+    return [
+        ("mnist_cnn_b512_cuda", ow.RunConfig(dataset="digits", model="cnn", device=dev,
+                                             epochs=3, batch_size=512, preprocess="none"), data),
+        ("mnist_mlp_b2048_cuda", ow.RunConfig(dataset="digits", model="mlp", device=dev,
+                                              epochs=5, batch_size=2048, hidden=(512, 512),
+                                              preprocess="none"), data),
+    ]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    from optwidgets.devices import resolve_device
+
+    device = resolve_device(args.device)
+    out: dict = {"device": str(device), "torch": torch.__version__,
+                 "threads": torch.get_num_threads(), "cases": {}}
+    if device.type == "cuda":
+        out["gpu"] = torch.cuda.get_device_name()
+    for name, cfg, raw in cases(device):
+        data = prepare_data(cfg, raw)  # the same preprocessed tensors for both sides
+        cfg = cfg.replace(preprocess="none")  # ...so the kit must not scale them again
+        n_samples = len(data.X_train) * cfg.epochs
+        kit_run(cfg, data)  # warm-up (allocator, kernels, lazy imports)
+        plain_loop(cfg, data.to(device), device)
+        kit_t, plain_t = [], []
+        for _ in range(args.repeats):
+            kit_t.append(kit_run(cfg, data))
+            plain_t.append(plain_loop(cfg, data.to(device), device))
+        kit_sps = n_samples / statistics.median(kit_t)
+        plain_sps = n_samples / statistics.median(plain_t)
+        out["cases"][name] = {"kit_samples_per_s": round(kit_sps, 1),
+                              "plain_samples_per_s": round(plain_sps, 1),
+                              "ratio": round(kit_sps / plain_sps, 4),
+                              "batch_size": cfg.batch_size, "epochs": cfg.epochs,
+                              "model": cfg.model}
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for name, c in out["cases"].items():
+            print(f"{name}: kit {c['kit_samples_per_s']:.0f}/s plain "
+                  f"{c['plain_samples_per_s']:.0f}/s ratio {c['ratio']:.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""The Trainer against a plain PyTorch loop, and its knobs."""
+
+import math
+import threading
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from optwidgets.config import RunConfig
+from optwidgets.experiment import build_model_for, prepare_data
+from optwidgets.train import Callback, CallbackList, RunState, StopRun, Trainer
+from optwidgets.train.trainer import RunDiverged, shuffle_seed
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return prepare_data(RunConfig(model="mlp"))
+
+
+def _plain_losses(cfg, data, opt_factory):
+    model = build_model_for(cfg, data.input_shape, data.num_classes)
+    opt = opt_factory(model.parameters())
+    gen = torch.Generator().manual_seed(shuffle_seed(cfg.seed, 0))
+    out = []
+    for _ in range(cfg.epochs):
+        perm = torch.randperm(len(data.X_train), generator=gen)
+        for i in range(0, len(perm), cfg.batch_size):
+            idx = perm[i:i + cfg.batch_size]
+            loss = F.cross_entropy(model(data.X_train[idx]), data.y_train[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            out.append(loss.item())
+    return out
+
+
+@pytest.mark.parametrize("optimizer,factory", [
+    ("adam", lambda p: torch.optim.Adam(p, lr=3e-3)),
+    ("sgd", lambda p: torch.optim.SGD(p, lr=3e-3, momentum=0.9)),
+])
+def test_step_losses_match_a_plain_pytorch_loop(digits, optimizer, factory):
+    cfg = RunConfig(model="mlp", optimizer=optimizer, epochs=2, lr=3e-3)
+    model = build_model_for(cfg, digits.input_shape, digits.num_classes)
+    run = RunState(cfg, "t")
+    Trainer(model, digits, cfg, run=run).fit(cfg.epochs)
+    ours = [r[-1] for r in run.history_rows if r[3] == "train" and r[4] == "loss"]
+    ref = _plain_losses(cfg, digits, factory)
+    assert len(ours) == len(ref)
+    assert ours == pytest.approx(ref, rel=1e-5, abs=1e-6)
+
+
+def test_history_has_val_metrics_per_epoch(digits):
+    cfg = RunConfig(model="mlp", epochs=3)
+    run = RunState(cfg, "t")
+    Trainer(build_model_for(cfg, digits.input_shape, 10), digits, cfg, run=run).fit(3)
+    val = [r for r in run.history_rows if r[3] == "val"]
+    assert [(r[1], r[4]) for r in val] == [(e, m) for e in (1, 2, 3) for m in ("loss", "acc")]
+    assert val[-1][-1] > 0.8  # digits mlp learns within 3 epochs
+
+
+class _StopAt(Callback):
+    def __init__(self, step, cancel):
+        self.step, self.cancel, self.seen = step, cancel, []
+
+    def on_batch_end(self, run, loss):
+        self.seen.append(run.step)
+        if run.step == self.step:
+            self.cancel.set()
+
+
+def test_cancel_stops_within_one_batch(digits):
+    cfg = RunConfig(model="mlp", epochs=5)
+    cancel = threading.Event()
+    cb = _StopAt(7, cancel)
+    run = RunState(cfg, "t", cancel=cancel)
+    with pytest.raises(StopRun):
+        Trainer(build_model_for(cfg, digits.input_shape, 10), digits, cfg, run=run,
+                callbacks=CallbackList([cb])).fit(5)
+    assert cb.seen[-1] == 7 and run.step == 7
+
+
+def test_huge_learning_rate_diverges(digits):
+    cfg = RunConfig(model="mlp", optimizer="sgd", lr=10.0, momentum=0.99, epochs=5)
+    with pytest.raises(RunDiverged, match="loss became"):
+        model = build_model_for(cfg, digits.input_shape, 10)
+        Trainer(model, digits, cfg, run=RunState(cfg, "t")).fit(5)
+
+
+@pytest.mark.parametrize("schedule", ["step", "cosine", "onecycle"])
+def test_schedules_change_the_learning_rate(digits, schedule):
+    cfg = RunConfig(model="mlp", epochs=3, schedule=schedule, step_size=1, lr=0.01)
+    run = RunState(cfg, "t")
+    Trainer(build_model_for(cfg, digits.input_shape, 10), digits, cfg, run=run).fit(3)
+    lrs = [r[-1] for r in run.history_rows if r[4] == "lr"]
+    assert len(set(lrs)) == 3 and lrs[-1] < 0.01
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "adagrad", "rmsprop"])
+def test_every_optimizer_learns(digits, optimizer):
+    lr = {"sgd": 0.05, "adagrad": 0.05}.get(optimizer, 3e-3)
+    cfg = RunConfig(model="mlp", optimizer=optimizer, lr=lr, epochs=3, nesterov=True)
+    run = RunState(cfg, "t")
+    Trainer(build_model_for(cfg, digits.input_shape, 10), digits, cfg, run=run).fit(3)
+    assert [r[-1] for r in run.history_rows if r[4] == "acc"][-1] > 0.8
+
+
+def test_early_stopping_restores_the_best_weights(digits):
+    # a tiny validation improvement threshold with a high lr makes val loss bounce
+    cfg = RunConfig(model="mlp", epochs=30, patience=2, lr=0.05, optimizer="sgd", momentum=0.9)
+    run = RunState(cfg, "t")
+    model = build_model_for(cfg, digits.input_shape, 10)
+    t = Trainer(model, digits, cfg, run=run)
+    t.fit(30)
+    assert "early_stopped_epoch" in run.extra and run.extra["early_stopped_epoch"] < 30
+    val = [r[-1] for r in run.history_rows if r[3] == "val" and r[4] == "loss"]
+    from optwidgets.train import evaluate
+    now, _, _ = evaluate(model, digits.X_val, digits.y_val)
+    assert now == pytest.approx(min(val), rel=1e-5)
+    assert run.extra["best_epoch"] == val.index(min(val)) + 1
+
+
+def test_l1_and_clipping_and_weight_decay_shrink_weights(digits):
+    def weight_norm(**kw):
+        cfg = RunConfig(model="mlp", epochs=2, **kw)
+        model = build_model_for(cfg, digits.input_shape, 10)
+        Trainer(model, digits, cfg, run=RunState(cfg, "t")).fit(2)
+        return sum(p.abs().sum().item() for p in model.parameters() if p.dim() > 1)
+    base = weight_norm()
+    assert weight_norm(l1=1e-3) < base
+    assert weight_norm(weight_decay=0.1, optimizer="adamw") < base
+    assert math.isfinite(weight_norm(grad_clip=0.1))
+
+
+def test_bf16_autocast_on_cpu_trains(digits):
+    cfg = RunConfig(model="mlp", epochs=1, amp="bf16")
+    run = RunState(cfg, "t")
+    Trainer(build_model_for(cfg, digits.input_shape, 10), digits, cfg, run=run).fit(1)
+    assert [r[-1] for r in run.history_rows if r[4] == "acc"][-1] > 0.5
