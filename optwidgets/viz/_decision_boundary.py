@@ -46,7 +46,7 @@ def grid_proba(proba: np.ndarray, n_rows: int, n_cols: int) -> np.ndarray:
     """
     p = np.asarray(proba, dtype=np.float64)
     cells = n_rows * n_cols
-    if p.ndim == 1 or (p.ndim == 2 and p.shape == (n_rows, n_cols)):
+    if (p.ndim == 1 and p.size == cells) or (p.ndim == 2 and p.shape == (n_rows, n_cols)):
         p1 = p.reshape(n_rows, n_cols)
         return np.stack([1.0 - p1, p1], axis=-1)
     if p.ndim == 2 and p.shape[0] == cells:

@@ -1,0 +1,55 @@
+"""One colour/symbol vocabulary, used by every figure."""
+
+from __future__ import annotations
+
+from optwidgets.viz import X_CHOICES, Y_CHOICES, axis_label, technique_color, technique_symbol
+from optwidgets.viz.style import (
+    AXIS_LABELS,
+    PALETTE,
+    TECHNIQUE_COLORS,
+    TEMPLATE,
+    color_map,
+    symbol_map,
+)
+
+
+def test_known_techniques_have_distinct_colours():
+    assert len(set(TECHNIQUE_COLORS.values())) == len(TECHNIQUE_COLORS)
+    for label in ("baseline", "prune-filter", "int8", "sim-4bit", "distill", "lowrank"):
+        assert technique_color(label) == TECHNIQUE_COLORS[label]
+
+
+def test_symbols_by_family():
+    assert technique_symbol("baseline") == "circle"
+    assert technique_symbol("prune-filter") == technique_symbol("prune-weight") == "square"
+    assert technique_symbol("int8") == technique_symbol("fp16") == "diamond"
+    assert technique_symbol("sim-4bit") == technique_symbol("sim-7bit") == "diamond-wide"
+    assert technique_symbol("distill") == "triangle-up"
+    assert technique_symbol("lowrank") == "cross"
+    assert technique_symbol("prune-filter+int8") == "star"
+
+
+def test_unknown_labels_are_stable():
+    # crc32, not hash(): the same between interpreter runs
+    assert technique_color("mystery") == technique_color("mystery")
+    assert technique_color("mystery") in PALETTE
+    assert technique_color("distill+lowrank") in PALETTE
+    assert isinstance(technique_symbol("mystery"), str)
+
+
+def test_maps_keep_first_seen_order():
+    assert list(color_map(["int8", "baseline", "int8"], column="technique")) == ["int8", "baseline"]
+    assert color_map(["a", "b"]) == {"a": PALETTE[0], "b": PALETTE[1]}
+    assert symbol_map([1, 2]) == {"1": "circle", "2": "square"}
+
+
+def test_axis_labels():
+    for col in X_CHOICES + Y_CHOICES:
+        assert col in AXIS_LABELS
+    assert axis_label("size_bytes") == "Saved size (bytes)"
+    assert axis_label("unknown") == "unknown"
+
+
+def test_template_is_self_contained():
+    assert tuple(TEMPLATE.layout.colorway) == PALETTE
+    assert TEMPLATE.layout.plot_bgcolor  # built on plotly_white, not a registered name
