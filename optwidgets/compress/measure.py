@@ -4,7 +4,8 @@ Every number here is measured on the model in hand, never assumed:
 
 * ``size_bytes`` is the length of ``torch.save(state_dict)`` of the *deployable* state:
   pruning masks are folded into the weights (``weight_orig * weight_mask`` saved once as
-  ``weight``), parametrizations (simulated quantization) are evaluated, quantized modules
+  ``weight``), simulated quantization ships its k-bit values (``deploy_weight()``), parametrizations are
+  evaluated, quantized modules
   save their packed int8 weights as they are.
 * ``count_params`` counts the weights the model computes with, including packed weights
   of quantized modules (which ``nn.Module.parameters()`` does not list).
@@ -105,6 +106,13 @@ def deployable_state(model: nn.Module) -> dict[str, object]:
                 out[head + name] = getattr(owner, name).detach().clone()
             continue
         out[key] = value
+    for name, module in model.named_modules():
+        deploy = getattr(module, "deploy_weight", None)
+        if callable(deploy):  # simulated quantization: ship the k-bit values, not the shadow
+            prefix = f"{name}." if name else ""
+            with torch.no_grad():
+                out[prefix + "weight"] = deploy().detach().clone()
+            out.pop(prefix + "sim_mask", None)
     return out
 
 
@@ -135,7 +143,9 @@ def _weight_tensors(model: nn.Module) -> Iterator[Tensor]:
             if id(p) in seen:
                 continue
             seen.add(id(p))
-            if name.endswith("_orig") and hasattr(module, name[: -len("_orig")] + "_mask"):
+            if name == "weight" and callable(getattr(module, "deploy_weight", None)):
+                yield module.deploy_weight()  # simulated quantization: the k-bit values
+            elif name.endswith("_orig") and hasattr(module, name[: -len("_orig")] + "_mask"):
                 yield getattr(module, name[: -len("_orig")])  # masked weight
             else:
                 yield p

@@ -66,6 +66,8 @@ def test_latency_respects_repeats():
 def test_measure_small_cnn_is_cheap(cnn):
     t0 = time.perf_counter()
     r = measure(cnn, (1, 8, 8))
-    assert time.perf_counter() - t0 < 1.0  # 0.3 s measured on 2 cores; slack for CI noise
+    # 0.3 s measured on 2 idle cores; the latency budget is wall-clock, so a loaded
+    # machine stretches only the few minimum repeats: generous slack here
+    assert time.perf_counter() - t0 < 3.0
     assert set(r) == {"params", "nonzero_params", "size_bytes", "latency_ms", "latency_ms_b256"}
     assert r["params"] == sum(p.numel() for p in cnn.parameters())
