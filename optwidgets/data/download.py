@@ -96,10 +96,13 @@ def _verify(path: Path, expected: str, origin: str) -> None:
 
 
 def _offline_error(dataset: str, folder: Path, missing: list[str], reason: str) -> DataError:
-    urls = "\n".join(f"  {MIRRORS[dataset][0] if MIRRORS.get(dataset) else ''}{f}" for f in missing)
+    base = MIRRORS[dataset][0] if MIRRORS.get(dataset) else ""
+    urls = "\n".join(f"  {base}{f}" for f in missing)
+    packed = any(f.endswith((".tar.gz", ".tgz")) for f in missing)
     return DataError(
-        f"could not download dataset {dataset!r} ({reason}). Without a network, put these "
-        f"files into the folder {folder}:\n  " + "\n  ".join(missing)
+        f"could not download dataset {dataset!r} ({reason}). To install it by hand, put "
+        f"these files into the folder {folder}:\n  " + "\n  ".join(missing)
+        + (" (as downloaded: do not extract the archive)" if packed else "")
         + f"\nThey are available at:\n{urls}\n(the folder is data_home()/{dataset}; set "
         f"${ENV_VAR} to use another data home)."
     )

@@ -2,12 +2,9 @@
 
 Example
 -------
->>> import os, tempfile
 >>> from optwidgets.data import data_home
->>> os.environ["OPTWIDGETS_DATA"] = tempfile.mkdtemp()
->>> data_home().is_dir()
-True
->>> del os.environ["OPTWIDGETS_DATA"]
+>>> (data_home() / "mnist").name  # where mnist's files are cached
+'mnist'
 """
 
 from __future__ import annotations
