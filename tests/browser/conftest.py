@@ -40,13 +40,26 @@ Example::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labharness import collect_console_errors, launch_chromium, screenshot, start_lab, stop_lab
 
-REPO = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+if str(HERE) not in sys.path:  # `from labharness import ...` under any --import-mode
+    sys.path.insert(0, str(HERE))
+
+from labharness import (  # noqa: E402
+    collect_console_errors,
+    launch_chromium,
+    screenshot,
+    start_lab,
+    stop_lab,
+)
+
+_FAILED = pytest.StashKey[bool]()  # did the test's call phase fail (for the screenshot)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -55,9 +68,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if report.when == "call":
         item.stash[_FAILED] = report.failed
     return report
-
-
-_FAILED = pytest.StashKey[bool]()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import weakref
 from collections.abc import Iterable
@@ -292,7 +293,7 @@ def open_notebook(page: Page, name: str, *, timeout: float = 60) -> None:
     The page's context must have the server as ``base_url`` and be logged in,
     as ``lab_page`` is.
     """
-    page.goto(f"lab/tree/{name}?reset", wait_until="domcontentloaded")
+    page.goto(f"lab/tree/{urllib.parse.quote(name)}?reset", wait_until="domcontentloaded")
     wait_kernel_idle(page, name, timeout=timeout)
 
 
