@@ -187,6 +187,8 @@ def thin_train(
     if isinstance(labels_per_class, bool) or not isinstance(labels_per_class, (int, np.integer)) \
             or labels_per_class < 0:
         raise ConfigError("labels_per_class", labels_per_class, "an integer >= 0 (0 = all)")
+    if train_fraction == 1 and labels_per_class == 0:
+        return ds
     y = ds.y_train.cpu().numpy()
     idx = np.arange(len(y))
     if train_fraction < 1:
