@@ -115,13 +115,14 @@ def smooth_ema(values: Sequence[float] | np.ndarray, alpha: float) -> np.ndarray
     fv = v[finite]
     if alpha == 0.0 or fv.size == 0 or np.all(fv == fv[0]):
         return out
-    smoothed = np.empty_like(fv)
-    last = 0.0
-    weight = 1.0  # alpha ** k, kept as a running product
-    one_minus = 1.0 - alpha
-    for k, value in enumerate(fv.tolist()):
-        last = last * alpha + one_minus * value
-        weight *= alpha
-        smoothed[k] = last / (1.0 - weight)
-    out[finite] = smoothed
+    # s_t = alpha * s_{t-1} + (1 - alpha) * v_t as a log-depth prefix scan: after the pass
+    # with shift k, s_t holds the sum of the last 2k terms. Vectorized: ~20 numpy passes
+    # instead of a Python loop (100k points in a few ms, for live redraws).
+    acc = (1.0 - alpha) * fv
+    shift, factor = 1, alpha  # factor = alpha ** shift
+    while shift < acc.size and factor > 0.0:
+        acc[shift:] = acc[shift:] + factor * acc[:-shift]
+        shift, factor = 2 * shift, factor * factor
+    debias = -np.expm1(np.arange(1, acc.size + 1) * np.log(alpha))  # 1 - alpha ** k
+    out[finite] = acc / debias
     return out

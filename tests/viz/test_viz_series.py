@@ -112,11 +112,13 @@ def test_smooth_ema_small_exact():
     assert smooth_ema([1.0, 0.0, 0.0], 0.5).tolist() == pytest.approx([1.0, 1 / 3, 1 / 7])
 
 
-@pytest.mark.parametrize("alpha", [0.1, 0.6, 0.9, 0.99])
-def test_smooth_ema_matches_tensorboard_and_pandas(alpha):
-    values = np.random.default_rng(0).normal(size=300).cumsum()
+@pytest.mark.parametrize("alpha", [0.1, 0.6, 0.9, 0.99, 0.9999])
+@pytest.mark.parametrize("n", [1, 2, 300, 5000])
+def test_smooth_ema_matches_tensorboard_and_pandas(alpha, n):
+    values = np.random.default_rng(n).normal(size=n).cumsum()
     ours = smooth_ema(values, alpha)
-    assert ours == pytest.approx(tensorboard_smooth(values.tolist(), alpha), rel=1e-12)
+    ref_tb = tensorboard_smooth(values.tolist(), alpha)
+    assert ours == pytest.approx(ref_tb, rel=1e-11, abs=1e-11)
     ref = pd.Series(values).ewm(alpha=1 - alpha, adjust=True).mean().to_numpy()
     np.testing.assert_allclose(ours, ref, rtol=1e-10)
 
