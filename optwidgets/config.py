@@ -176,6 +176,13 @@ class RunConfig:
                 f"{self.dataset!r}",
                 f"{self.model!r} needs image input (channels, height, width)",
             )
+        geometric = [k for k in ("rotate", "translate", "hflip", "cutout") if self.augment.get(k)]
+        if geometric and not is_image_dataset(self.dataset):
+            raise ConfigError(
+                f"augment[{geometric[0]!r}]", self.augment[geometric[0]],
+                "0 / False for feature-vector data (only 'noise' applies to it)",
+                f"dataset {self.dataset!r} has no images to rotate, shift, flip or cut out",
+            )
         if self.prune_method == "filter" and self.prune_ratio > 0 and not conv:
             raise ConfigError(
                 "prune_method", "filter", "'weight' or 'neuron' for a model without convolutions",

@@ -168,7 +168,8 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
     state.model = model
     result = RunResult(run_id=rid, config=cfg, device=str(device),
                        class_names=list(prepared.class_names),
-                       started_at=_dt.datetime.now().isoformat(timespec="seconds"))
+                       started_at=_dt.datetime.now().isoformat(timespec="seconds"),
+                       technique=_technique(cfg))
     clock = _Stopwatch()  # seconds spent training (train, distill, fine-tune), not measuring
     weights = None
     try:
@@ -235,7 +236,6 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
             result.status = "failed"
             result.error = f"measuring failed: {type(exc).__name__}: {exc}"
     result.finished_at = _dt.datetime.now().isoformat(timespec="seconds")
-    result.technique = _technique(cfg)
     if store is not False:
         store.save(result, weights=weights)  # persist before anything else can fail
     cbs.run_end(state, result)

@@ -24,10 +24,10 @@ def test_every_field_has_a_rule_and_a_comment():
 
 @pytest.mark.parametrize("field,value,fragment", [
     ("lr", 0, "lr=0"),
-    ("lr", -1.0, "> 0"),
+    ("lr", -1.0, "(0, 10]"),
     ("lr", math.nan, "finite"),
     ("batch_size", 0, "batch_size=0"),
-    ("epochs", 0, ">= 1"),
+    ("epochs", 0, "epochs=0"),
     ("dropout", 1.0, "[0, 1)"),
     ("dropout", -0.1, "dropout=-0.1"),
     ("prune_ratio", 1.0, "prune_ratio"),
@@ -97,3 +97,10 @@ def test_transfer_needs_a_source():
     with pytest.raises(ConfigError) as err:
         RunConfig(transfer="feature_extraction")
     assert err.value.field == "source"
+
+
+def test_geometric_augmentation_needs_images():
+    with pytest.raises(ConfigError, match="augment\\['rotate'\\]=10") as err:
+        RunConfig(dataset="moons", model="mlp", augment={"rotate": 10})
+    assert "no images" in str(err.value)
+    RunConfig(dataset="moons", model="mlp", augment={"noise": 0.1})

@@ -92,8 +92,10 @@ def test_stop_from_a_callback_by_exception():
 
 
 def test_divergence_is_a_status_not_a_traceback(tmp_path):
-    res = ow.run(ow.RunConfig(dataset="digits", model="mlp", optimizer="sgd", lr=10.0,
-                              momentum=0.99, epochs=5), store=tmp_path)
+    from tests.train.test_trainer import TurnsNaN
+
+    res = ow.run(ow.RunConfig(dataset="digits", model="mlp", epochs=5), model=TurnsNaN(),
+                 store=tmp_path)
     assert res.status == "diverged" and "loss became" in res.error
     row = ow.RunStore(tmp_path).to_frame().iloc[0]
     assert row["status"] == "diverged"

@@ -80,11 +80,26 @@ def test_cancel_stops_within_one_batch(digits):
     assert cb.seen[-1] == 7 and run.step == 7
 
 
-def test_huge_learning_rate_diverges(digits):
-    cfg = RunConfig(model="mlp", optimizer="sgd", lr=10.0, momentum=0.99, epochs=5)
-    with pytest.raises(RunDiverged, match="loss became"):
-        model = build_model_for(cfg, digits.input_shape, 10)
-        Trainer(model, digits, cfg, run=RunState(cfg, "t")).fit(5)
+class TurnsNaN(torch.nn.Module):
+    """A linear model whose output becomes NaN from its 5th forward pass on."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(64, 10)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        out = self.lin(x.flatten(1))
+        return out * float("nan") if self.calls >= 5 else out
+
+
+def test_nan_loss_ends_the_fit_as_diverged(digits):
+    cfg = RunConfig(model="mlp", epochs=5)
+    run = RunState(cfg, "t")
+    with pytest.raises(RunDiverged, match="loss became nan at step 5"):
+        Trainer(TurnsNaN(), digits, cfg, run=run).fit(5)
+    assert len([r for r in run.history_rows if r[4] == "loss"]) == 5
 
 
 @pytest.mark.parametrize("schedule", ["step", "cosine", "onecycle"])
