@@ -55,11 +55,6 @@ def test_viz_itself_imports_no_heavy_module():
     assert out.stdout.strip() == ""
 
 
-@pytest.mark.xfail(
-    reason="optwidgets/__init__ imports optwidgets.train.callbacks, whose package __init__ "
-    "imports the trainer (torch); viz itself is torch-free (test above)",
-    strict=False,
-)
 def test_import_optwidgets_viz_imports_no_heavy_module():
     out = _run("import optwidgets.viz\n")
     assert out.returncode == 0, out.stderr[-2000:]
