@@ -7,8 +7,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
-
 import optwidgets.viz as viz
 
 PACKAGE_DIR = Path(viz.__file__).resolve().parents[1]  # .../optwidgets
