@@ -259,7 +259,7 @@ def _in_range(name: str, value: Any, lo: float | None, hi: float | None, *, inte
             allowed = f"{kind} {'<' if hi_open else '<='} {hi:g}"
         else:
             allowed = f"{kind} in {left}, {right}"
-        raise ConfigError(name, value, allowed)
+        raise ConfigError(name, v, allowed)  # the parsed value: lr=-1.0, not lr='-1'
     return v
 
 
