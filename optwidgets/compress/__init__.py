@@ -11,7 +11,7 @@ Example
 >>> m = nn.Sequential(nn.Flatten(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
 >>> _ = C.prune_neurons(m, 0.5, example_input=torch.randn(1, 64))
 >>> C.count_params(m)
-2410
+1210
 """
 
 from optwidgets.compress.distill import check_student_size, distillation_loss
