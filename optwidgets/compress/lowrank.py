@@ -8,11 +8,13 @@ replaced in place by an ``nn.Sequential`` of the two, so its state-dict keys gai
 ``.1``.
 
 Which layers: every ``nn.Linear`` and ungrouped ``nn.Conv2d`` where the two factors hold
-fewer weights than the original, ``r * (in*k*k + out) < out * in*k*k``. Layers where
-the rank would not save parameters are left alone. The classifier's output layer follows the
-same rule, no exception: a 32-input, 10-class output layer is factorized only for
-``r <= 7``, and then its logits are limited to rank ``r``. The accuracy the run
-measures shows what that costs.
+fewer weights than the original, ``r * (in*k*k + out) < out * in*k*k``; layers where
+the rank would not save parameters are left alone. The classifier's output layer is left
+alone too (``keep_output=True``): its full rank is the number of classes, so factorizing
+it only saves parameters below that rank, and then the logits can span only ``r`` of the
+class directions. Measured on digits (fraction 0.25, no fine-tuning): MLP 64-128-10 keeps
+0.95 accuracy with the classifier intact but falls to 0.40 with it factorized, for ~1,000
+fewer parameters.
 
 Example
 -------
@@ -20,7 +22,7 @@ Example
 >>> from optwidgets.compress.lowrank import factorize
 >>> m = factorize(nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10)), 0.25)
 >>> [type(l).__name__ for l in m]
-['Sequential', 'ReLU', 'Sequential']
+['Sequential', 'ReLU', 'Linear']
 """
 
 from __future__ import annotations
@@ -93,13 +95,25 @@ def _factor_conv(m: nn.Conv2d, r: int) -> nn.Sequential:
     return nn.Sequential(first, second)
 
 
-def factorize(model: nn.Module, rank: float | int, *, only_if_smaller: bool = True) -> nn.Module:
+def factorize(
+    model: nn.Module,
+    rank: float | int,
+    *,
+    example_input: Tensor | None = None,
+    keep_output: bool = True,
+    only_if_smaller: bool = True,
+) -> nn.Module:
     """Replace Linear / Conv2d layers by rank-``rank`` factor pairs; in place.
 
     Parameters
     ----------
     rank : float or int
         Fraction in ``(0, 1)`` of each layer's full rank ``min(out, in*k*k)``, or a count.
+    example_input : Tensor, optional
+        One input batch, used to find the output layer (the last layer a forward pass
+        runs). Without it, the last Linear/Conv2d registered in the model is taken.
+    keep_output : bool
+        Leave the classifier's output layer unfactorized (default; see module docstring).
     only_if_smaller : bool
         Skip layers the factorization would not shrink (default). ``False`` factorizes
         every layer, e.g. at full rank to check that outputs are reproduced.
@@ -111,13 +125,23 @@ def factorize(model: nn.Module, rank: float | int, *, only_if_smaller: bool = Tr
     >>> import torch, torch.nn as nn
     >>> m = nn.Sequential(nn.Linear(6, 4))
     >>> x = torch.randn(2, 6); y = m(x)
-    >>> torch.allclose(factorize(m, 4, only_if_smaller=False)(x), y, atol=1e-5)
-    True
+    >>> f = factorize(m, 4, keep_output=False, only_if_smaller=False)
+    >>> torch.allclose(f(x), y, atol=1e-5), type(f[0]).__name__
+    (True, 'Sequential')
     """
     layer_rank(rank, 1)  # validate once, even for a model with no layer to factorize
     targets = [(name, m) for name, m in model.named_modules()
                if name and (type(m) is nn.Linear
                             or (type(m) is nn.Conv2d and m.groups == 1))]
+    if keep_output and targets:
+        if example_input is not None:
+            from optwidgets.compress.prune import output_layer
+
+            out_layer = output_layer(model, example_input)
+        else:
+            out_layer = [m for _, m in model.named_modules()
+                         if isinstance(m, (nn.Linear, nn.Conv2d))][-1]
+        targets = [(n, m) for n, m in targets if m is not out_layer]
     for name, m in targets:
         out = m.weight.shape[0]
         rest = math.prod(m.weight.shape[1:])

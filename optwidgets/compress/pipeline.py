@@ -175,7 +175,7 @@ def compress(
     if cfg.lowrank_rank > 0:
         phase("lowrank")
         rank = cfg.lowrank_rank if cfg.lowrank_rank < 1 else int(cfg.lowrank_rank)
-        model = tune(factorize(model, rank), cfg.finetune_epochs)
+        model = tune(factorize(model, rank, example_input=probe), cfg.finetune_epochs)
 
     # 2. pruning, one shot or gradual (AGP) with fine-tuning after each step
     if _pruning_on(cfg):
