@@ -1,0 +1,186 @@
+"""RunPanel: the parts every training widget shares.
+
+A config form (controls bound to one RunConfig), Train / Stop buttons, a background
+runner (one run at a time), a progress bar with ETA and a status line. The Explorer and
+the lesson widgets subclass it and implement :meth:`RunPanel._job`.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import ipywidgets as W
+
+from optwidgets.config import RunConfig
+from optwidgets.errors import ConfigError
+from optwidgets.results import RunStore, default_store
+from optwidgets.ui._form import ConfigForm
+from optwidgets.ui._live import ProgressView
+from optwidgets.ui._runner import BackgroundRunner
+from optwidgets.ui._spec import Tab
+
+__all__ = ["RunPanel", "as_store", "status_html", "STATE_COLORS"]
+
+STATE_COLORS = {
+    "ready": "#555",
+    "running": "#1565c0",
+    "done": "#2e7d32",
+    "stopped": "#b26a00",
+    "diverged": "#c62828",
+    "failed": "#c62828",
+    "error": "#c62828",
+    "invalid": "#c62828",
+}
+
+
+def as_store(store: RunStore | str | os.PathLike | None) -> RunStore:
+    """A RunStore from a store, a folder path, or None (the default store)."""
+    if store is None:
+        return default_store()
+    if isinstance(store, RunStore):
+        return store
+    if isinstance(store, (str, os.PathLike)):
+        return RunStore(store)
+    raise ConfigError("store", store, "a RunStore, a folder path or None")
+
+
+def status_html(state: str, text: str) -> str:
+    color = STATE_COLORS.get(state, "#555")
+    return (
+        f'<div style="color:{color};font-family:monospace;white-space:pre-wrap">'
+        f"{html.escape(text)}</div>"
+    )
+
+
+class RunPanel:
+    """Base of the training widgets (see module doc). Subclasses call :meth:`_init_panel`
+    and implement ``_job(cancel)``, which must end by calling :meth:`_done`."""
+
+    def _init_panel(
+        self,
+        config: RunConfig,
+        tabs: Sequence[Tab],
+        *,
+        store: RunStore | str | os.PathLike | None,
+        show: Iterable[str] | None,
+        lock: Mapping[str, Any] | None,
+    ) -> None:
+        if not isinstance(config, RunConfig):
+            raise ConfigError("config", config, "an optwidgets.RunConfig (or None)")
+        self.store = as_store(store)
+        self.form = ConfigForm(config, tabs, show=show, lock=lock, on_change=self._form_changed)
+        self.controls: dict[str, W.Widget] = self.form.controls
+        self.runner = BackgroundRunner()
+        self.state = "ready"
+        self._busy = False
+        self._status_text = ""
+        self.train_button = W.Button(description="Train", button_style="success", icon="play")
+        self.stop_button = W.Button(
+            description="Stop",
+            button_style="danger",
+            icon="stop",
+            disabled=True,
+            tooltip="stop within one batch",
+        )
+        self.train_button.on_click(lambda _: self.train())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.progress = ProgressView()
+        self.status_html = W.HTML("")
+        self._set_status("ready", "ready: set the controls and press Train")
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- config --------------------------------------------------------------------------
+    @property
+    def config(self) -> RunConfig:
+        """The RunConfig the controls edit (the object itself, not a copy)."""
+        return self.form.config
+
+    @config.setter
+    def config(self, cfg: RunConfig) -> None:
+        self.form.config = cfg
+        self._form_changed("config")
+
+    def _form_changed(self, name: str) -> None:
+        self._update_buttons()
+
+    def _problem(self) -> str | None:
+        """Why Train cannot start now (None when it can)."""
+        if not self.form.valid:
+            return "; ".join(self.form.errors.values()) or self.form.form_error
+        return None
+
+    def _update_buttons(self) -> None:
+        problem = None if self._busy else self._problem()
+        self.train_button.disabled = self._busy or problem is not None
+        self.stop_button.disabled = not self._busy
+        self.train_button.tooltip = (
+            f"fix first: {problem}" if problem else "train with these settings (background thread)"
+        )
+
+    # -- status --------------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        """The status line as plain text (``"done: test accuracy 0.975, …"``)."""
+        return self._status_text
+
+    def _set_status(self, state: str, text: str) -> None:
+        self.state, self._status_text = state, text
+        self.status_html.value = status_html(state, text)
+
+    # -- running -------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._busy
+
+    def _start_text(self) -> str:
+        cfg = self.config
+        return f"training {cfg.dataset} / {cfg.model} / {cfg.optimizer} lr={cfg.lr:g} …"
+
+    def train(self, *, block: bool = False, timeout: float | None = None) -> bool:
+        """Start training on a background thread; returns whether it started.
+
+        Nothing starts while a run is going on (a second click does nothing) or while a
+        control holds a refused value. ``block=True`` waits for the end.
+        """
+        if self._busy or self.runner.running:
+            return False
+        problem = self._problem()
+        if problem is not None:
+            self._set_status("invalid", f"not started: {problem}")
+            self._update_buttons()
+            return False
+        self._busy = True
+        self._set_status("running", self._start_text())
+        self._update_buttons()
+        if not self.runner.start(self._job, name=f"optwidgets-{type(self).__name__}"):
+            self._busy = False
+            self._update_buttons()
+            return False
+        if block:
+            self.wait(timeout)
+        return True
+
+    def stop(self) -> None:
+        """Stop the running job within one batch (status ``stopped``)."""
+        if self._busy:
+            self.runner.stop()
+            self.progress.label.value = "stopping …"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the background job to end; True when none is running."""
+        return self.runner.wait(timeout)
+
+    def _job(self, cancel: threading.Event) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _done(self, state: str, text: str) -> None:
+        """Called by the job as its last step: status, buttons."""
+        self._busy = False
+        self._set_status(state, text)
+        self._update_buttons()
