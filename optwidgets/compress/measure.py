@@ -231,6 +231,7 @@ def latency_ms(
     max_repeats: int = 50,
     budget_s: float = 0.3,
     dtype: torch.dtype | None = None,
+    threads: int | None = None,
 ) -> float:
     """Median milliseconds of one forward pass of ``batch`` inputs of ``input_shape``.
 
@@ -238,6 +239,10 @@ def latency_ms(
     ``torch.inference_mode``, and inputs have the model's dtype unless ``dtype`` says
     otherwise. After ``warmup`` untimed passes it times passes until ``max_repeats`` or
     until ``budget_s`` seconds are spent, but never fewer than ``min_repeats``.
+
+    ``threads`` sets ``torch.set_num_threads`` for the measurement only (restored after).
+    On a CPU shared with other busy processes, multi-threaded kernels wait for descheduled
+    threads and a median can jump from 0.1 ms to 100 ms; one thread stays stable there.
 
     Example
     -------
@@ -250,6 +255,9 @@ def latency_ms(
     x = torch.randn((batch, *input_shape), generator=torch.Generator().manual_seed(0))
     x = x.to(device=device, dtype=dtype)
     was_training = model.training
+    old_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
     model.eval()
     times: list[float] = []
     try:
@@ -267,6 +275,8 @@ def latency_ms(
                     break
     finally:
         model.train(was_training)
+        if threads is not None:
+            torch.set_num_threads(old_threads)
     return statistics.median(times) * 1e3
 
 
@@ -276,13 +286,14 @@ def measure(
     *,
     device: torch.device | str = "cpu",
     large_batch: int = 256,
+    threads: int | None = None,
 ) -> dict[str, float]:
     """All the deployment numbers of a model in one dict.
 
     Returns ``{"params", "nonzero_params", "size_bytes", "latency_ms" (batch 1),
     "latency_ms_b256" (batch ``large_batch``)}``. ``input_shape`` excludes the batch
     dimension. Each latency gets a budget of about 0.15 s, so a small model is measured in
-    well under half a second.
+    well under half a second. ``threads`` as in :func:`latency_ms`.
 
     Example
     -------
@@ -294,8 +305,9 @@ def measure(
         "params": count_params(model),
         "nonzero_params": count_nonzero(model),
         "size_bytes": size_bytes(model),
-        "latency_ms": latency_ms(model, input_shape, batch=1, device=device, budget_s=0.1),
+        "latency_ms": latency_ms(model, input_shape, batch=1, device=device, budget_s=0.1,
+                                 threads=threads),
         "latency_ms_b256": latency_ms(
-            model, input_shape, batch=large_batch, device=device, budget_s=0.15
+            model, input_shape, batch=large_batch, device=device, budget_s=0.15, threads=threads
         ),
     }

@@ -71,3 +71,17 @@ def test_measure_small_cnn_is_cheap(cnn):
     assert time.perf_counter() - t0 < 3.0
     assert set(r) == {"params", "nonzero_params", "size_bytes", "latency_ms", "latency_ms_b256"}
     assert r["params"] == sum(p.numel() for p in cnn.parameters())
+
+
+def test_threads_set_for_measurement_only(mlp):
+    before = torch.get_num_threads()
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x):
+            seen.append(torch.get_num_threads())
+            return x
+
+    latency_ms(Probe(), (2,), batch=1, threads=1, max_repeats=5)
+    assert set(seen) == {1} and torch.get_num_threads() == before
+    assert measure(mlp, (1, 8, 8), threads=1)["latency_ms"] > 0
