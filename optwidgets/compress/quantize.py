@@ -22,22 +22,27 @@ Three kinds, three honesty levels:
     the backend's default qconfig: per-channel int8 weights, uint8 activations observed on
     calibration data, BatchNorm folded into the conv, conv+ReLU fused, ``convert_fx``).
     It quantizes Conv *and* Linear layers without editing the model. Measured on this
-    2-core CPU (median ms, x86 engine):
+    2-core CPU (x86 engine, fp32 -> int8, one thread, best of 5 medians; random weights,
+    512 calibration inputs; sizes are ``size_bytes``):
 
-    ============================  ===========  =============  ==============
-    model                         size ratio   batch 1 (ms)   batch 256 (ms)
-    ============================  ===========  =============  ==============
-    digits CNN (conv32/64, BN)    0.34x        0.09 -> 0.11   3.7 -> 0.52
-    MLP 784-512-512-10            0.26x        0.04 -> 0.07   1.13 -> 0.37
-    MLP 64-128-10 (digits)        0.42x        0.017 -> 0.046 0.054 -> 0.061
-    ============================  ===========  =============  ==============
+    ==============================  ==========  ===============  ===============
+    model                           size        batch 1 (ms)     batch 256 (ms)
+    ==============================  ==========  ===============  ===============
+    zoo ``cnn`` on digits (1x8x8)   0.33x       0.071 -> 0.099   7.25 -> 0.63
+    zoo ``mlp`` 64-128-10           0.42x       0.017 -> 0.044   0.058 -> 0.068
+    MLP 784-512-512-10              0.26x       0.104 -> 0.062   2.08 -> 0.66
+    ==============================  ==========  ===============  ===============
+
+    With two threads on an idle machine: MLP 784-512-512-10 batch 256 1.13 -> 0.37 ms,
+    a conv32/conv64/BN/global-pool CNN on 1x8x8 inputs 3.7 -> 0.52 ms.
 
     Dynamic quantization (``quantize_dynamic``, Linear only) was slower at batch 256 for
-    the MLPs (0.53 ms) and leaves convs in fp32 (CNN 0.99x size, no speed-up), so it is
+    the MLPs (0.83 vs 0.66 ms, one thread) and leaves convs in fp32 (digits CNN 0.92x
+    size, 11.4 ms at batch 256: no speed-up), so it is
     only the fallback for a model that FX cannot trace (data-dependent control flow); the
     returned model's ``int8_scheme`` attribute says which was used ("static-fx" or
-    "dynamic"). Batch-1 latency gets *worse* (quantize/dequantize overhead on tiny
-    layers): the kit measures and shows that.
+    "dynamic"). Batch-1 latency of the digits-sized models gets *worse*
+    (quantize/dequantize overhead dominates tiny layers): the kit measures and shows that.
   - The deprecation warnings of ``torch.ao`` are silenced only around those calls.
   - int8 runs on CPU only: on CUDA/MPS :class:`ConfigError` names ``quant_mode``.
 * **fp16 / bf16** (:func:`cast_weights`): a plain cast; a forward pass checks that the
