@@ -26,7 +26,12 @@ from optwidgets.compress.measure import (
     model_dtype,
     size_bytes,
 )
-from optwidgets.compress.pipeline import CompressionOutcome, compress, technique_label
+from optwidgets.compress.pipeline import (
+    CompressionOutcome,
+    compress,
+    preflight,
+    technique_label,
+)
 from optwidgets.compress.prune import (
     agp_schedule,
     is_masked,
@@ -90,5 +95,6 @@ __all__ = [
     # pipeline
     "CompressionOutcome",
     "compress",
+    "preflight",
     "technique_label",
 ]

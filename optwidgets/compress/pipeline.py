@@ -23,6 +23,7 @@ prune
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -54,7 +55,7 @@ from optwidgets.errors import ConfigError
 if TYPE_CHECKING:
     from optwidgets.config import RunConfig
 
-__all__ = ["CompressionOutcome", "compress", "technique_label"]
+__all__ = ["CompressionOutcome", "compress", "preflight", "technique_label"]
 
 Finetune = Callable[[nn.Module, int, str], nn.Module]
 
@@ -113,16 +114,64 @@ def technique_label(cfg: RunConfig) -> str:
     return "+".join(parts) or "baseline"
 
 
-def _check_before_start(model: nn.Module, cfg: RunConfig, device: torch.device) -> None:
-    """Refuse what would fail halfway, before anything is changed."""
+def preflight(model: nn.Module, cfg: RunConfig, *, example_input: Tensor,
+              device: torch.device | str) -> None:
+    """Refuse, before any work, a compression the model or device cannot take.
+
+    Cheap enough to call before training (the model's structure is what matters): it
+    checks int8 against the device, filter/neuron pruning against the layers the model
+    has, rehearses structured pruning (after low-rank, if on) on a deep copy so a ratio
+    that would leave a layer without units is refused now, and tries the fp16/bf16 cast
+    on a copy. :func:`compress` calls it first too.
+
+    Raises
+    ------
+    ConfigError
+        naming ``quant_mode``, ``prune_method`` or ``prune_ratio``.
+
+    Example
+    -------
+    >>> import torch, torch.nn as nn
+    >>> from optwidgets.config import RunConfig
+    >>> cfg = RunConfig(model="mlp", prune_method="neuron", prune_ratio=0.9)
+    >>> m = nn.Sequential(nn.Linear(4, 1), nn.ReLU(), nn.Linear(1, 2))
+    >>> preflight(m, cfg, example_input=torch.randn(1, 4), device="cpu")
+    Traceback (most recent call last):
+    ...
+    optwidgets.errors.ConfigError: prune_ratio=0.9 is not allowed: ...
+    """
+    device = torch.device(device)
+    probe = example_input[:1]
     if cfg.quant_mode == "int8" and device.type != "cpu":
         raise ConfigError("quant_mode", "int8", f"'fp16', 'bf16' or 'simulated' on device "
                           f"{device.type!r}", "real int8 kernels run on the CPU only")
-    if (_pruning_on(cfg) and cfg.prune_method == "filter"
-            and not any(isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d))
-                        for m in model.modules())):
+    if _pruning_on(cfg) and cfg.prune_method == "filter" and not any(
+            isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)) for m in model.modules()):
         raise ConfigError("prune_method", "filter", "'weight' or 'neuron' for a model "
                           "without convolutions", f"{type(model).__name__} has no Conv layer")
+    if _pruning_on(cfg) and cfg.prune_method == "neuron" and sum(
+            isinstance(m, nn.Linear) for m in model.modules()) < 2:
+        raise ConfigError("prune_method", "neuron", "'weight' or 'filter' for a model "
+                          "without hidden Linear layers", "the output layer is never pruned")
+    if _pruning_on(cfg) and cfg.prune_method in ("neuron", "filter"):
+        trial = copy.deepcopy(model)
+        if cfg.lowrank_rank > 0:
+            factorize(trial, _rank(cfg), example_input=probe)
+        prune = prune_neurons if cfg.prune_method == "neuron" else prune_filters
+        for amount in _amounts(cfg):
+            prune(trial, amount, example_input=probe)
+        del trial
+    if cfg.quant_mode in ("fp16", "bf16"):
+        cast_weights(copy.deepcopy(model), cfg.quant_mode, example_input=probe)
+
+
+def _rank(cfg: RunConfig) -> float | int:
+    return cfg.lowrank_rank if cfg.lowrank_rank < 1 else int(cfg.lowrank_rank)
+
+
+def _amounts(cfg: RunConfig) -> list[float]:
+    steps = cfg.prune_steps if cfg.prune_schedule == "agp" else 1
+    return step_amounts(agp_schedule(cfg.prune_ratio, steps))
 
 
 def compress(
@@ -163,7 +212,7 @@ def compress(
     CompressionOutcome
     """
     device = torch.device(device)
-    _check_before_start(model, cfg, device)
+    preflight(model, cfg, example_input=example_input, device=device)
     extras: dict[str, float] = {}
     technique = technique_label(cfg)
     probe = example_input[:1]
@@ -174,13 +223,11 @@ def compress(
     # 1. low-rank factorization
     if cfg.lowrank_rank > 0:
         phase("lowrank")
-        rank = cfg.lowrank_rank if cfg.lowrank_rank < 1 else int(cfg.lowrank_rank)
-        model = tune(factorize(model, rank, example_input=probe), cfg.finetune_epochs)
+        model = tune(factorize(model, _rank(cfg), example_input=probe), cfg.finetune_epochs)
 
     # 2. pruning, one shot or gradual (AGP) with fine-tuning after each step
     if _pruning_on(cfg):
-        steps = cfg.prune_steps if cfg.prune_schedule == "agp" else 1
-        for amount in step_amounts(agp_schedule(cfg.prune_ratio, steps)):
+        for amount in _amounts(cfg):
             phase("prune")
             if cfg.prune_method == "weight":
                 prune_weights(model, amount, scope=cfg.prune_scope)

@@ -365,7 +365,7 @@ def sparse_bytes(model: nn.Module) -> int:
                 parts["scales"] = torch.tensor([w.q_scale()])
                 parts["zero_points"] = torch.tensor([w.q_zero_point()])
             if len(q) > 1:
-                parts["bias"] = q[1].detach()
+                state[prefix + "bias"] = q[1].detach()
         for part, t in parts.items():
             state[f"{prefix}weight.{part}"] = t
     buf = io.BytesIO()

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from optwidgets.compress.measure import size_bytes
-from optwidgets.compress.pipeline import compress, technique_label
+from optwidgets.compress.pipeline import compress, preflight, technique_label
 from optwidgets.compress.prune import is_masked, prunable_layers
 from optwidgets.config import RunConfig
 from optwidgets.errors import ConfigError
@@ -117,3 +117,24 @@ def test_technique_label():
     assert label(distill_student="cnn_small", quant_mode="simulated", quant_bits=3) == \
         "distill+sim3bit"
     assert label(lowrank_rank=4, quant_mode="bf16") == "lowrank+bf16"
+
+
+def test_preflight_rehearses_structured_pruning_on_a_copy(mlp, cnn, x):
+    ref = copy.deepcopy(mlp.state_dict())
+    log = []
+    tiny = nn.Sequential(nn.Flatten(), nn.Linear(64, 2), nn.ReLU(), nn.Linear(2, 10))
+    cfg = RunConfig(dataset="digits", model="cnn", prune_method="neuron", prune_ratio=0.8,
+                    lowrank_rank=0.5, finetune_epochs=2)
+    with pytest.raises(ConfigError) as e:  # 2 units: round(1.6) = 2 would leave none
+        compress(tiny, cfg, example_input=x, calibration=x, finetune=Recorder(log),
+                 phase=log.append, device="cpu")
+    assert e.value.field == "prune_ratio" and log == []
+    preflight(mlp, cfg, example_input=x, device="cpu")  # fine, and the model is untouched
+    assert all(torch.equal(ref[k], v) for k, v in mlp.state_dict().items())
+    assert isinstance(mlp[1], nn.Linear)
+    with pytest.raises(ConfigError) as e:  # the only Linear is the classifier
+        preflight(cnn, cfg.replace(lowrank_rank=0.0), example_input=x, device="cpu")
+    assert e.value.field == "prune_method"
+    preflight(cnn, cfg.replace(prune_method="filter", quant_mode="bf16"), example_input=x,
+              device="cpu")
+    assert cnn.features[0].weight.dtype == torch.float32
