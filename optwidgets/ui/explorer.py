@@ -292,7 +292,7 @@ class Explorer(RunPanel):
             path = (self.export_dir or Path.cwd()) / f"train_{cfg.dataset}_{cfg.model}.py"
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(export_script(cfg))
+        path.write_text(export_script(cfg, filename=path.name), encoding="utf-8")
         self.message.value = (
             f"Script written to <code>{html.escape(str(path.resolve()))}</code>"
             f" — run it with <code>python {html.escape(path.name)}</code>."
@@ -306,6 +306,8 @@ class Explorer(RunPanel):
             self.message.value = error_html(
                 "exporting needs optwidgets.export, which this version does not have"
             )
+        except ConfigError as exc:
+            self.message.value = error_html(f"cannot export this run: {exc}")
         except Exception as exc:  # shown, not raised into the cell
             self.message.value = error_html(f"export failed: {type(exc).__name__}: {exc}")
 
