@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -75,7 +76,7 @@ def _factor_linear(m: nn.Linear, r: int) -> nn.Sequential:
     with torch.no_grad():
         first.weight.copy_(b)
         second.weight.copy_(a)
-        if m.bias is not None:
+        if m.bias is not None and second.bias is not None:
             second.bias.copy_(m.bias)
     return nn.Sequential(first, second)
 
@@ -83,14 +84,16 @@ def _factor_linear(m: nn.Linear, r: int) -> nn.Sequential:
 def _factor_conv(m: nn.Conv2d, r: int) -> nn.Sequential:
     out, cin, kh, kw = m.weight.shape
     a, b = _svd_factors(m.weight.reshape(out, cin * kh * kw), r)
-    kw_ = {"device": m.weight.device, "dtype": m.weight.dtype}
-    first = nn.Conv2d(cin, r, (kh, kw), stride=m.stride, padding=m.padding,
-                      dilation=m.dilation, bias=False, padding_mode=m.padding_mode, **kw_)
-    second = nn.Conv2d(r, out, 1, bias=m.bias is not None, **kw_)
+    dev, dt = m.weight.device, m.weight.dtype
+    c = cast(Any, m)  # stride/padding/dilation are 2-tuples on a Conv2d
+    first = nn.Conv2d(cin, r, (kh, kw), stride=c.stride, padding=c.padding,
+                      dilation=c.dilation, bias=False, padding_mode=c.padding_mode,
+                      device=dev, dtype=dt)
+    second = nn.Conv2d(r, out, 1, bias=m.bias is not None, device=dev, dtype=dt)
     with torch.no_grad():
         first.weight.copy_(b.reshape(r, cin, kh, kw))
         second.weight.copy_(a.reshape(out, r, 1, 1))
-        if m.bias is not None:
+        if m.bias is not None and second.bias is not None:
             second.bias.copy_(m.bias)
     return nn.Sequential(first, second)
 

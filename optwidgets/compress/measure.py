@@ -29,6 +29,7 @@ import statistics
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -136,7 +137,8 @@ def _weight_tensors(model: nn.Module) -> Iterator[Tensor]:
     for module in model.modules():
         if parametrize.is_parametrized(module):
             # count the parametrized value (e.g. fake-quantized weight), not the original
-            for name, plist in module.parametrizations.items():
+            plists = cast(Any, module).parametrizations
+            for name, plist in plists.items():
                 seen.update(id(p) for p in plist.parameters())
                 yield getattr(module, name)
         for name, p in module.named_parameters(recurse=False):
@@ -144,7 +146,7 @@ def _weight_tensors(model: nn.Module) -> Iterator[Tensor]:
                 continue
             seen.add(id(p))
             if name == "weight" and callable(getattr(module, "deploy_weight", None)):
-                yield module.deploy_weight()  # simulated quantization: the k-bit values
+                yield cast(Any, module).deploy_weight()  # simulated quantization: k-bit values
             elif name.endswith("_orig") and hasattr(module, name[: -len("_orig")] + "_mask"):
                 yield getattr(module, name[: -len("_orig")])  # masked weight
             else:

@@ -410,6 +410,7 @@ def sensitivity(
     >>> sensitivity(m, lambda mod: 1.0, ratios=(0.5,)).shape
     (2, 3)
     """
+    probe = example_input if example_input is not None else torch.empty(0)
     if method == "weight":
         names = [n for n, _ in prunable_layers(model)]
     elif method in ("neuron", "filter"):
@@ -432,9 +433,9 @@ def sensitivity(
                 if method == "weight":
                     tprune.l1_unstructured(pruned.get_submodule(name), "weight", amount=ratio)
                 elif method == "neuron":
-                    prune_neurons(pruned, ratio, example_input=example_input, layers=[name])
+                    prune_neurons(pruned, ratio, example_input=probe, layers=[name])
                 else:
-                    prune_filters(pruned, ratio, example_input=example_input, layers=[name])
+                    prune_filters(pruned, ratio, example_input=probe, layers=[name])
             except ConfigError as err:
                 if err.field != "prune_ratio":
                     raise

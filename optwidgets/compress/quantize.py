@@ -65,6 +65,7 @@ import copy
 import math
 import warnings
 from collections.abc import Iterator
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
@@ -129,14 +130,11 @@ class _SimQuant:
     pruned weights stay zero through QAT) decide the weight actually used.
     """
 
-    sim_bits: int
-    sim_mask: Tensor | None
-    weight: nn.Parameter
-
     def deploy_weight(self) -> Tensor:
         """The weight the layer computes with (masked, fake-quantized)."""
-        w = self.weight if self.sim_mask is None else self.weight * self.sim_mask
-        return fake_quantize(w, self.sim_bits)
+        me = cast(Any, self)  # a Linear/Conv at run time; the mixin alone has no weight
+        w = me.weight if me.sim_mask is None else me.weight * me.sim_mask
+        return fake_quantize(w, me.sim_bits)
 
 
 class SimQuantLinear(_SimQuant, nn.Linear):
@@ -187,6 +185,10 @@ class ActivationFakeQuant(nn.Module):
     inside the range and is zero outside (STE with clipping).
     """
 
+    lo: Tensor
+    hi: Tensor
+    initialized: Tensor
+
     def __init__(self, bits: int, momentum: float = 0.1) -> None:
         super().__init__()
         self.bits = _check_bits(bits)
@@ -218,7 +220,7 @@ class ActivationFakeQuant(nn.Module):
 
 def _quantize_input_hook(module: nn.Module, args: tuple) -> tuple:
     # a module-level function (not a lambda) so the model can be deep-copied and pickled
-    return (module.input_quant(args[0]), *args[1:])
+    return (cast(Any, module).input_quant(args[0]), *args[1:])
 
 
 def simulate_quantization(model: nn.Module, bits: int, *, activations: bool = False) -> nn.Module:
@@ -247,16 +249,17 @@ def simulate_quantization(model: nn.Module, bits: int, *, activations: bool = Fa
     for m in list(model.modules()):
         if isinstance(m, _SimQuant):
             raise ConfigError("quant_mode", "simulated", "a model not yet quantized",
-                              f"{type(m).__name__} already simulates {m.sim_bits} bits")
+                              f"{type(m).__name__} already simulates "
+                              f"{cast(Any, m).sim_bits} bits")
         if type(m) not in _SIM_CLASS:
             continue
         mask = None
         for hook in list(m._forward_pre_hooks.values()):
             if isinstance(hook, tprune.BasePruningMethod) and hook._tensor_name == "weight":
-                mask = m.weight_mask.detach().clone()
+                mask = cast(Tensor, m.weight_mask).detach().clone()
                 tprune.remove(m, "weight")
         m.__class__ = _SIM_CLASS[type(m)]
-        m.sim_bits = bits
+        cast(Any, m).sim_bits = bits
         m.register_buffer("sim_mask", mask)
         if activations:
             m.input_quant = ActivationFakeQuant(bits)
@@ -298,11 +301,12 @@ def freeze(model: nn.Module, *, keep_activations: bool = True) -> nn.Module:
     """
     for m in list(model.modules()):
         if isinstance(m, _SimQuant):
+            layer = cast(Any, m)
             with torch.no_grad():
-                m.weight.copy_(m.deploy_weight())
-            del m.sim_mask
-            del m.sim_bits
-            m.__class__ = _BASE_CLASS[type(m)]
+                layer.weight.copy_(layer.deploy_weight())
+            del layer.sim_mask
+            del layer.sim_bits
+            layer.__class__ = _BASE_CLASS[type(m)]
         if not keep_activations and isinstance(getattr(m, "input_quant", None),
                                                ActivationFakeQuant):
             for key, hook in list(m._forward_pre_hooks.items()):
@@ -423,11 +427,11 @@ def quantize_int8(
                                   example_inputs=(example_input,))
         except Exception:  # FX cannot trace this model: Linear-only dynamic int8
             q = torch.ao.quantization.quantize_dynamic(work, {nn.Linear}, dtype=torch.qint8)
-            q.int8_scheme = "dynamic"
+            cast(Any, q).int8_scheme = "dynamic"
             return q
         calibrate(prepared, calibration_data, batch_size=batch_size)
         q = convert_fx(prepared)
-    q.int8_scheme = "static-fx"
+    cast(Any, q).int8_scheme = "static-fx"
     return q
 
 
