@@ -49,6 +49,16 @@ def make_cnn(seed: int = 0) -> nn.Module:
     return m.eval()
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors gain nothing from threads, and on a shared CPU threaded kernels can
+    stall for a scheduler slice each; one thread keeps this folder fast and steady."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def mlp() -> nn.Module:
     return make_mlp().eval()

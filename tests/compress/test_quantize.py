@@ -108,7 +108,7 @@ def test_simulated_model_is_measurable_copyable_picklable(cnn, x):
 
     n = count_params(cnn)
     simulate_quantization(cnn, 2, activations=True)
-    r = measure(cnn, (1, 8, 8))
+    r = measure(cnn, (1, 8, 8), large_batch=8)
     assert r["params"] == n and r["size_bytes"] == size_bytes(cnn)
     assert r["nonzero_params"] < n  # ternary weights: many round to zero
     twin = copy.deepcopy(cnn)
@@ -140,7 +140,7 @@ def test_int8_cnn_runs_smaller_and_close(cnn, x):
     assert float((out - ref).abs().max()) < 0.1 * float(ref.abs().max())
     assert (out.argmax(1) == ref.argmax(1)).float().mean() > 0.8
     assert size_bytes(q) < 0.6 * size_bytes(cnn)
-    r = measure(q, (1, 8, 8))
+    r = measure(q, (1, 8, 8), large_batch=8)
     assert r["size_bytes"] == size_bytes(q) and r["latency_ms"] > 0
     assert r["params"] > 0.9 * count_params(cnn)  # BatchNorm folded into the convs
 
@@ -191,7 +191,7 @@ def test_cast_weights(cnn, x, name, dtype):
     assert size_bytes(cnn) < 0.65 * fp32
     out = cnn(x.to(dtype)).detach().float()
     assert torch.allclose(out, ref, atol=0.05 * float(ref.abs().max()))
-    assert measure(cnn, (1, 8, 8))["latency_ms"] > 0  # inputs fed in the model's dtype
+    assert measure(cnn, (1, 8, 8), large_batch=8)["latency_ms"] > 0  # inputs fed in the model's dtype
 
 
 def test_cast_refused_when_device_cannot_run_it():
