@@ -15,6 +15,10 @@ Example
 >>> res.trials_frame()[["number", "state", "value", "params_lr"]]  # doctest: +SKIP
 """
 
+import inspect as _inspect
+import sys as _sys
+import types as _types
+
 from optwidgets.search._api import EXECUTORS, load_search, search
 from optwidgets.search._executors import worker_pool
 from optwidgets.search._objective import OBJECTIVES, TrialRunner, parse_objectives
@@ -41,3 +45,19 @@ __all__ = [
     "OBJECTIVES",
     "EXECUTORS",
 ]
+
+
+class _CallableModule(_types.ModuleType):
+    """``optwidgets.search`` is both this package and the function ``ow.search``.
+
+    Importing the package binds the *module* to ``optwidgets.search`` (Python sets the
+    attribute on the parent package), which shadows the lazily exported function; so
+    calling the module calls :func:`search`.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return search(*args, **kwargs)
+
+
+_sys.modules[__name__].__class__ = _CallableModule
+__signature__ = _inspect.signature(search)

@@ -14,6 +14,7 @@ from typing import Any
 
 from optwidgets.config import RunConfig
 from optwidgets.errors import ConfigError, unknown_name
+from optwidgets.search._executors import mark_failed
 from optwidgets.search._objective import ATTR, OBJECTIVES, TrialRunner, parse_objectives
 from optwidgets.search._result import STUDY_ATTR, SearchResult
 from optwidgets.search._samplers import (
@@ -130,12 +131,22 @@ def _fail_dead_trials(study: Any) -> None:
             pass
         except PermissionError:
             continue
-        study._storage.set_trial_user_attr(
-            t._trial_id,
-            ATTR,
-            {**info, "status": "failed", "error": "its process ended before the trial finished"},
-        )
-        study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+        mark_failed(study, t, "its process ended before the trial finished")
+
+
+def _grid_points(params: Sequence[Any], study: Any, seed: int | None) -> list[dict[str, Any]]:
+    """The grid points no finished trial has visited, in a seeded random order."""
+    import itertools
+
+    import numpy as np
+
+    names = [p.name for p in params]
+    points = [
+        dict(zip(names, combo)) for combo in itertools.product(*[p.grid_values() for p in params])
+    ]
+    np.random.RandomState(seed).shuffle(points)
+    done = [t.params for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    return [pt for pt in points if pt not in done]
 
 
 def _grid_remaining(study: Any, size: int) -> int:
@@ -294,14 +305,11 @@ def search(
                 load_if_exists=True,
                 directions=[OBJECTIVES[o] for o in objs],
                 pruner=pruner_obj,
-                sampler=make_sampler(
-                    method,
-                    params,
-                    len(objs),
-                    seed=seed,
-                    n_trials=n_trials,
-                    parallel=parallel,
-                    sampler=sampler,
+                # with workers the sampling happens there; here only storage bookkeeping
+                sampler=optuna.samplers.RandomSampler(seed=seed)
+                if parallel
+                else make_sampler(
+                    method, params, len(objs), seed=seed, n_trials=n_trials, sampler=sampler
                 ),
             )
             if [d.name.lower() for d in study.directions] != [OBJECTIVES[o] for o in objs]:
@@ -334,8 +342,14 @@ def search(
                 from optwidgets.search._executors import TrialJob, drive
 
                 offset = len(study.trials)
+                # a grid is dealt out here: each job gets one unvisited point, enqueued
+                # (Optuna hands a waiting trial to exactly one worker); GridSampler in
+                # each worker would let two workers pick the same point at once
+                grid = _grid_points(params, study, seed) if method == "grid" else None
 
                 def make_job(slot: int) -> TrialJob:
+                    if grid is not None:
+                        study.enqueue_trial(grid[slot])
                     return TrialJob(
                         spec,
                         name,
@@ -344,11 +358,13 @@ def search(
                         len(objs),
                         None if seed is None else seed + offset + slot,
                         n_trials,
-                        sampler=sampler,
+                        sampler="random" if grid is not None else sampler,
                         pruner=pruner_obj,
                     )
 
                 limit = budget if budget is not None else 10**9  # timeout-only search
+                if grid is not None:
+                    limit = min(limit, len(grid))
                 drive(
                     pool,
                     study,

@@ -390,6 +390,16 @@ def _frozen(study: Any, number: int) -> Any:
     )
 
 
+def mark_failed(study: Any, trial: Any, why: str) -> None:
+    """FAIL a RUNNING trial in the storage, saying why (no sampler hooks run here)."""
+    import optuna
+
+    info = trial.user_attrs.get(ATTR) or {}
+    storage = study._storage
+    storage.set_trial_user_attr(trial._trial_id, ATTR, {**info, "status": "failed", "error": why})
+    storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
+
+
 def _fail_orphans(study: Any, task: str, why: str, keep: int | None = None) -> list[int]:
     """Mark FAIL the RUNNING trials a dead task left behind (all but trial ``keep``)."""
     import optuna
@@ -398,10 +408,7 @@ def _fail_orphans(study: Any, task: str, why: str, keep: int | None = None) -> l
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         info = t.user_attrs.get(ATTR) or {}
         if info.get("task") == task and t.number != keep:
-            study._storage.set_trial_user_attr(
-                t._trial_id, ATTR, {**info, "status": "failed", "error": why}
-            )
-            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+            mark_failed(study, t, why)
             failed.append(t.number)
     return failed
 
