@@ -18,7 +18,7 @@ import numpy as np
 from optwidgets import viz
 from optwidgets.config import RunConfig
 from optwidgets.train.callbacks import Callback, RunState
-from optwidgets.ui._figures import figure_widget, replace_figure
+from optwidgets.ui._figures import LazyFigure, replace_figure
 
 __all__ = ["BoundaryView", "analysis_available"]
 
@@ -48,14 +48,19 @@ class BoundaryView(Callback):
     ) -> None:
         self.resolution = resolution
         self.min_interval = min_interval
-        self.figure = figure_widget(height=height)
+        self._figure = LazyFigure(height=height)
         self.note = W.HTML("")
-        self.widget = W.VBox([self.note, self.figure], layout=W.Layout(display="none"))
+        self.widget = W.VBox([self.note, self._figure.widget], layout=W.Layout(display="none"))
         self.redraws = 0
         self.last_error: str | None = None
         self._data: Any = None
         self._fresh = True
         self._next = 0.0
+
+    @property
+    def figure(self):
+        """The FigureWidget (made on first use: only toy datasets need it)."""
+        return self._figure.get()
 
     def prepare(self, cfg: RunConfig) -> bool:
         """Load the run's data (same seed and preprocessing as the run) if it is a toy

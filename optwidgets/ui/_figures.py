@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ipywidgets as W
 import pandas as pd
 import plotly.graph_objects as go
 
 from optwidgets import viz
 from optwidgets.results import HISTORY_COLUMNS
 
-__all__ = ["figure_widget", "replace_figure", "loss_figure"]
+__all__ = ["figure_widget", "replace_figure", "loss_figure", "LazyFigure"]
 
 
 def figure_widget(fig: go.Figure | None = None, *, height: int = 340) -> go.FigureWidget:
@@ -35,3 +36,28 @@ def loss_figure(*, height: int = 340, title: str | None = None) -> go.FigureWidg
     return figure_widget(
         viz.loss_curves(pd.DataFrame(columns=HISTORY_COLUMNS), title=title), height=height
     )
+
+
+class LazyFigure:
+    """A FigureWidget made on first use, shown inside ``widget`` (a Box, empty until then).
+
+    Each FigureWidget sends plotly's JavaScript bundle (~5 MB) when it opens, so figures
+    that may never be needed (decision boundary for image data, overlay before any
+    selection) are not made up front.
+    """
+
+    def __init__(self, *, height: int = 340) -> None:
+        self.height = height
+        self.widget = W.Box([])
+        self._figure: go.FigureWidget | None = None
+
+    @property
+    def created(self) -> bool:
+        return self._figure is not None
+
+    def get(self) -> go.FigureWidget:
+        """The FigureWidget, made (and put in ``widget``) on the first call."""
+        if self._figure is None:
+            self._figure = figure_widget(height=self.height)
+            self.widget.children = (self._figure,)
+        return self._figure

@@ -3,8 +3,9 @@
 Every widget update made from the training thread goes through :class:`LiveCurves`:
 
 - ``on_batch_end`` only appends the loss tensor (no ``float()``, so no GPU sync);
-- a redraw happens when at least ``min_interval`` seconds (0.1 s: at most ~10 per
-  second) have passed since the last one, plus one final redraw at run end;
+- a redraw happens when at least ``min_interval`` seconds (0.125 s) have passed since
+  the last one, plus one final redraw at run end: at most 8 throttled redraws a second
+  and the final one, so never more than 10 in any second;
 - the wait also grows with what a redraw costs (``max_share``: a redraw that took 8 ms
   waits >= 160 ms at 5 %), so the UI never takes more than ~5 % of the training thread;
 - one redraw is one ``fig.batch_update()`` (one plotly message), the train series are
@@ -130,7 +131,8 @@ class LiveCurves(Callback):
     listeners : sequence of callables
         ``listener(run, recording)`` after each redraw (progress bar, status line).
     min_interval : float
-        Seconds between redraws (0.1 = at most 10 per second).
+        Least seconds between two throttled redraws (0.125: at most 8 a second, plus the
+        final one).
     max_share : float
         Largest share of the training thread's time the redraws may take.
     max_points : int
@@ -143,6 +145,8 @@ class LiveCurves(Callback):
         Redraws of the current run.
     redraw_seconds : float
         Time spent redrawing in the current run.
+    redraw_times : list of float
+        ``time.perf_counter()`` at the start of each redraw of the current run.
     last_error : str or None
         A redraw that failed (the run goes on; the message is kept here).
     """
@@ -153,7 +157,7 @@ class LiveCurves(Callback):
         *,
         draw: Callable[[go.FigureWidget, Recording], None] | None = None,
         listeners: Sequence[Callable[[RunState, Recording], None]] = (),
-        min_interval: float = 0.1,
+        min_interval: float = 0.125,
         max_share: float = 0.05,
         max_points: int = 400,
         smoothing: float = 0.6,
@@ -172,6 +176,7 @@ class LiveCurves(Callback):
         self.recording = Recording()
         self.redraws = 0
         self.redraw_seconds = 0.0
+        self.redraw_times: list[float] = []
         self.last_error: str | None = None
         self._next = 0.0
 
@@ -179,8 +184,8 @@ class LiveCurves(Callback):
     def on_run_start(self, run: RunState) -> None:
         self.recording.reset()
         self.redraws, self.redraw_seconds, self.last_error = 0, 0.0, None
-        self.redraw(run)  # clears the previous run's curves at once
-        self._next = 0.0  # and the first batch is drawn at once
+        self.redraw_times = []
+        self._next = 0.0  # the first batch is drawn at once (replacing the last run's curves)
 
     def on_batch_end(self, run: RunState, loss: Any) -> None:
         self.recording.add_loss(run.step, loss)
@@ -209,6 +214,7 @@ class LiveCurves(Callback):
             self.last_error = f"{type(exc).__name__}: {exc}"
         t1 = time.perf_counter()
         self.redraws += 1
+        self.redraw_times.append(t0)
         self.redraw_seconds += t1 - t0
         self._next = t0 + max(self.min_interval, (t1 - t0) / self.max_share)
 

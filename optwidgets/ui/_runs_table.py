@@ -15,7 +15,7 @@ import pandas as pd
 
 from optwidgets import viz
 from optwidgets.results import RunStore
-from optwidgets.ui._figures import figure_widget, replace_figure
+from optwidgets.ui._figures import LazyFigure, replace_figure
 
 __all__ = ["RunsTable", "TABLE_COLUMNS", "OVERLAYS"]
 
@@ -131,8 +131,8 @@ class RunsTable:
             description="curve",
             style={"description_width": "60px"},
         )
-        self.overlay = figure_widget(height=320)
-        self.confusion = figure_widget(height=320)
+        self._overlay = LazyFigure(height=320)
+        self._confusion = LazyFigure(height=320)
         self.sort_by.observe(lambda _: self.render(), names="value")
         self.ascending.observe(lambda _: self.render(), names="value")
         self.export_button.on_click(lambda _: self.export_csv())
@@ -143,9 +143,19 @@ class RunsTable:
                 W.HBox([self.sort_by, self.ascending, self.export_button, self.message]),
                 self.table,
                 W.HBox([self.select, self.overlay_metric]),
-                W.HBox([self.overlay, self.confusion]),
+                W.HBox([self._overlay.widget, self._confusion.widget]),
             ]
         )
+
+    @property
+    def overlay(self):
+        """FigureWidget of the selected runs' curves (made on first use)."""
+        return self._overlay.get()
+
+    @property
+    def confusion(self):
+        """FigureWidget of the selected (or latest) run's confusion matrix."""
+        return self._confusion.get()
 
     # -- data ----------------------------------------------------------------------------
     def refresh(self, frame: pd.DataFrame | None = None, *, latest: str | None = None) -> None:

@@ -31,6 +31,7 @@ import ipywidgets as W
 from optwidgets.config import RunConfig
 from optwidgets.errors import ConfigError
 from optwidgets.results import RunResult, RunStore
+from optwidgets.train.callbacks import Callback
 from optwidgets.ui._boundary import BoundaryView
 from optwidgets.ui._form import error_html
 from optwidgets.ui._live import LiveCurves
@@ -70,6 +71,9 @@ class Explorer(RunPanel):
         Control tabs (default every module of :mod:`optwidgets.ui.tabs`).
     export_dir : path, optional
         Folder for exported scripts and CSV files (default: the working directory).
+    callbacks : sequence of Callback
+        Extra callbacks given to every run (your own logger, a timer); they run on the
+        training thread, so keep them light and leave widgets alone.
 
     Attributes (for code and tests)
     -------------------------------
@@ -91,6 +95,7 @@ class Explorer(RunPanel):
         panels: Iterable[str] | None = None,
         tabs: Sequence[Tab] | None = None,
         export_dir: str | os.PathLike | None = None,
+        callbacks: Sequence[Callback] = (),
     ) -> None:
         p = get_preset(preset) if preset is not None else None
         if config is None:
@@ -107,6 +112,7 @@ class Explorer(RunPanel):
         self.preset = p
         self.panels = panels
         self.export_dir = Path(export_dir) if export_dir is not None else None
+        self.callbacks = list(callbacks)
         self.last_result: RunResult | None = None
         self.last_outcome: Outcome | None = None
         self.boundary: BoundaryView | None = None
@@ -205,7 +211,7 @@ class Explorer(RunPanel):
                 outcome = Outcome(None, f"not started: {exc}")
                 return
             self.progress.reset("starting …")
-            callbacks: list[Any] = [self.live]
+            callbacks: list[Any] = [self.live, *self.callbacks]
             if self.boundary is not None:
                 try:
                     if self.boundary.prepare(cfg):

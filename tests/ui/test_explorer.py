@@ -244,15 +244,3 @@ def test_export_script_writes_a_file(explorer, tmp_path):
     explorer.config = ow.RunConfig(dataset="digits", model="mlp", quant_mode="fp16")
     explorer.export_button.click()  # a setting the script cannot do: message, no traceback
     assert "cannot export" in explorer.message.value
-
-
-def test_engine_does_not_import_the_ui():
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, optwidgets as ow; ow.run; ow.RunStore; "
-        "print(any(m.startswith(('optwidgets.ui', 'ipywidgets')) for m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
