@@ -47,8 +47,13 @@ def _to_widget(control: Control, value: Any) -> Any:
     return value
 
 
+def _pairs(options: Iterable[Any]) -> list[tuple[str, Any]]:
+    """Dropdown options as ``(label, value)`` pairs (plain values are labelled by str)."""
+    return [o if isinstance(o, tuple) and len(o) == 2 else (str(o), o) for o in options]
+
+
 def _option_values(options: Iterable[Any]) -> list[Any]:
-    return [o[1] if isinstance(o, tuple) and len(o) == 2 else o for o in options]
+    return [v for _, v in _pairs(options)]
 
 
 def build_widget(control: Control, value: Any) -> W.Widget:
@@ -59,9 +64,9 @@ def build_widget(control: Control, value: Any) -> W.Widget:
     v = _to_widget(control, value)
     kind = control.kind
     if kind == "dropdown":
-        options = control.options()
+        options = _pairs(control.options())
         if v not in _option_values(options):
-            options.append(v)
+            options.append((str(v), v))
         w = W.Dropdown(options=options, value=v, **common)
     elif kind == "log_slider":
         import math
@@ -225,7 +230,7 @@ class ConfigForm:
                 w = self.controls[name]
                 v = _to_widget(spec, self._get(spec))
                 if isinstance(w, W.Dropdown) and v not in _option_values(w.options):
-                    w.options = [*w.options, v]
+                    w.options = [*_pairs(w.options), (str(v), v)]
                 if isinstance(w, W.FloatLogSlider) and v > 0:
                     import math
 
@@ -263,7 +268,7 @@ class ConfigForm:
         if w is not None:
             self._syncing = True
             try:
-                opts = fits if cfg.model in fits else [*fits, cfg.model]
+                opts = _pairs(fits if cfg.model in fits else [*fits, cfg.model])
                 if list(w.options) != opts:
                     with w.hold_trait_notifications():
                         w.options = opts

@@ -15,8 +15,8 @@ TAB = Tab(
             "log_slider",
             "learning rate",
             min=1e-5,
-            max=1.0,
-            help="step size of the optimizer (log scale)",
+            max=10.0,
+            help="step size of the optimizer (log scale, up to RunConfig's limit of 10)",
         ),
         Control(
             "batch_size",
