@@ -160,6 +160,10 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
         teacher_model = (store or default_store()).load_model(cfg.distill_teacher)
     if model is None:
         model = build_model_for(cfg, prepared.input_shape, prepared.num_classes)
+    from optwidgets.transfer import prepare_transfer  # scratch: (model, None)
+
+    model, param_groups = prepare_transfer(model, cfg, data=prepared,
+                                           store=store if store is not False else None)
     dev_data = prepared.to(device)
     model = model.to(device)
 
@@ -179,7 +183,8 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
             cbs.phase(state, "train")
             with clock:
                 Trainer(model, dev_data, cfg, run=state, callbacks=cbs, device=device,
-                        augment=augment).fit(cfg.epochs, phase="train")
+                        augment=augment, param_groups=param_groups).fit(cfg.epochs,
+                                                                        phase="train")
             weights = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
         if cfg.distill_student:
             teacher = teacher_model.to(device) if teacher_model is not None else model
