@@ -1,0 +1,184 @@
+"""Search scaling: one worker, two local worker processes, a two-worker Dask LocalCluster.
+
+Sixteen trials of about one second each (digits ``mlp``; the number of epochs is
+calibrated so one run takes ``--trial-seconds``, then fixed), random search over ``lr``
+and ``dropout`` (neither changes a trial's cost), no pruning, every run saved to a
+RunStore as in real use. Every trial trains on one torch thread in every setting
+(``torch.set_num_threads(1)`` here, as in the workers), so the speedups measure the
+search's parallelism, not torch's.
+
+Measured, in this order:
+
+- ``plain_loop_s``: the same 16 ``ow.run`` calls (the configs the 1-worker search
+  chose) in a plain ``for`` loop: the cost of the training and measuring itself.
+- ``wall_1_s``: ``ow.search(..., n_workers=1)`` (Optuna's loop in this process).
+- ``wall_local_2_s``: ``n_workers=2`` on a warm :func:`optwidgets.search.worker_pool`;
+  ``startup_local_s`` is the time to start those two workers (reported, not included).
+- ``wall_dask_2_s``: ``executor="dask"`` on a LocalCluster (2 worker processes, one
+  thread each, 127.0.0.1) started and warmed beforehand; ``startup_dask_s`` likewise.
+
+Derived: ``speedup_local_2 = wall_1_s / wall_local_2_s``, ``speedup_dask_2`` likewise;
+``overhead_per_trial_ms = (wall_1_s - plain_loop_s) / n_trials``: the search's own
+bookkeeping per trial (sampling, storage, callbacks, tagging), and
+``overhead_pct = overhead_per_trial_ms / mean trial time``. ``*_cold`` speedups include
+the worker start-up. Targets (on 2 cores): speedups >= 1.6, overhead <= 5 %.
+
+    python benchmarks/search_scaling.py [--trials 16] [--trial-seconds 1.0] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+import torch
+
+import optwidgets as ow
+from optwidgets.search import worker_pool
+
+SPACE = {"lr": ("log", 1e-3, 3e-2), "dropout": ("float", 0.0, 0.3)}
+
+
+def calibrate(seconds: float) -> tuple[ow.RunConfig, float]:
+    """Digits mlp with the number of epochs that makes one run last about ``seconds``
+    (a run costs a fixed part, data and measuring, plus a part per epoch)."""
+    base = ow.RunConfig(dataset="digits", model="mlp", epochs=2, device="cpu")
+    ow.run(base, store=False)  # imports and first-call costs out of the way
+
+    def timed(epochs: int) -> float:
+        t0 = time.perf_counter()
+        ow.run(base.replace(epochs=epochs), store=False)
+        return time.perf_counter() - t0
+
+    short, long = min(timed(2), timed(2)), min(timed(22), timed(22))
+    per_epoch = max((long - short) / 20, 1e-4)
+    fixed = max(short - 2 * per_epoch, 0.0)
+    cfg = base.replace(epochs=max(1, round((seconds - fixed) / per_epoch)))
+    return cfg, timed(cfg.epochs)
+
+
+def _warm_dask_worker() -> int:
+    from optwidgets.search._executors import _init_worker
+
+    _init_worker()
+    return os.getpid()
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--trials", type=int, default=16)
+    ap.add_argument("--trial-seconds", type=float, default=1.0)
+    ap.add_argument("--no-dask", action="store_true", help="skip the Dask measurement")
+    ap.add_argument("--json", action="store_true", help="print one JSON object")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    n = args.trials
+    tmp = tempfile.mkdtemp(prefix="optwidgets-bench-")
+    cfg, one_run = calibrate(args.trial_seconds)
+    log = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr))
+    log(f"digits mlp, {cfg.epochs} epochs: one run {one_run:.2f} s")
+
+    def sweep(tag: str, **kw) -> ow.SearchResult:
+        return ow.search(
+            cfg,
+            space=SPACE,
+            method="random",
+            n_trials=n,
+            seed=0,
+            pruner=False,
+            store=os.path.join(tmp, tag),
+            **kw,
+        )
+
+    t0 = time.perf_counter()
+    one = sweep("one")
+    wall_1 = time.perf_counter() - t0
+    log(f"1 worker: {wall_1:.2f} s")
+
+    frame = one.trials_frame()
+    configs = [cfg.replace(lr=r.params_lr, dropout=r.params_dropout) for r in frame.itertuples()]
+    plain_store = ow.RunStore(os.path.join(tmp, "plain"))
+    t0 = time.perf_counter()
+    plain_train = 0.0
+    for c in configs:
+        plain_train += ow.run(c, store=plain_store).train_seconds
+    plain = time.perf_counter() - t0
+    log(f"plain loop: {plain:.2f} s")
+
+    with worker_pool(2) as pool:
+        startup_local = pool.warm()
+        t0 = time.perf_counter()
+        two = sweep("local2", n_workers=2)
+        wall_local = time.perf_counter() - t0
+    log(f"2 local workers: {wall_local:.2f} s (+ {startup_local:.2f} s start-up)")
+
+    out: dict = {
+        "n_trials": n,
+        "epochs": cfg.epochs,
+        "cpu_count": os.cpu_count(),
+        "load_avg_1m": os.getloadavg()[0],
+        "mean_trial_s": plain / n,
+        "train_seconds_sum": plain_train,
+        "plain_loop_s": plain,
+        "wall_1_s": wall_1,
+        "wall_local_2_s": wall_local,
+        "startup_local_s": startup_local,
+        "speedup_local_2": wall_1 / wall_local,
+        "speedup_local_2_cold": wall_1 / (wall_local + startup_local),
+        "overhead_per_trial_ms": 1000 * (wall_1 - plain) / n,
+        "overhead_pct": 100 * (wall_1 - plain) / plain,
+        "completed": {
+            "one": int((frame["state"] == "COMPLETE").sum()),
+            "local_2": int((two.trials_frame()["state"] == "COMPLETE").sum()),
+        },
+    }
+    if not args.no_dask:
+        from distributed import Client, LocalCluster
+
+        t0 = time.perf_counter()
+        with (
+            LocalCluster(
+                n_workers=2,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            client.run(_warm_dask_worker)
+            startup_dask = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            dk = sweep(
+                "dask2", executor="dask", dask_address=cluster.scheduler_address, n_workers=2
+            )
+            wall_dask = time.perf_counter() - t0
+        log(f"2 Dask workers: {wall_dask:.2f} s (+ {startup_dask:.2f} s start-up)")
+        out.update(
+            {
+                "wall_dask_2_s": wall_dask,
+                "startup_dask_s": startup_dask,
+                "speedup_dask_2": wall_1 / wall_dask,
+                "speedup_dask_2_cold": wall_1 / (wall_dask + startup_dask),
+            }
+        )
+        out["completed"]["dask_2"] = int((dk.trials_frame()["state"] == "COMPLETE").sum())
+    out["targets_met"] = bool(
+        out["speedup_local_2"] >= 1.6
+        and out.get("speedup_dask_2", 99) >= 1.6
+        and out["overhead_pct"] <= 5.0
+    )
+    if args.json:
+        print(json.dumps(out))
+    else:
+        for k, v in out.items():
+            print(f"{k:>24}: {v:.3f}" if isinstance(v, float) else f"{k:>24}: {v}")
+    return out
+
+
+if __name__ == "__main__":  # the guard Dask's nanny and spawn need
+    main()
