@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import ipywidgets as W
@@ -148,6 +148,17 @@ class RunPanel:
         Nothing starts while a run is going on (a second click does nothing) or while a
         control holds a refused value. ``block=True`` waits for the end.
         """
+        return self._start(self._job, self._start_text, block=block, timeout=timeout)
+
+    def _start(
+        self,
+        job: Callable[[threading.Event], Any],
+        status: Callable[[], str],
+        *,
+        block: bool,
+        timeout: float | None,
+    ) -> bool:
+        """Start ``job(cancel)`` as Train does; the job must end by calling :meth:`_done`."""
         if self._busy or self.runner.running:
             return False
         problem = self._problem()
@@ -156,9 +167,9 @@ class RunPanel:
             self._update_buttons()
             return False
         self._busy = True
-        self._set_status("running", self._start_text())
+        self._set_status("running", status())
         self._update_buttons()
-        if not self.runner.start(self._job, name=f"optwidgets-{type(self).__name__}"):
+        if not self.runner.start(job, name=f"optwidgets-{type(self).__name__}"):
             self._busy = False
             self._update_buttons()
             return False

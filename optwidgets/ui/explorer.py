@@ -22,7 +22,8 @@ import importlib.util
 import json
 import os
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+import traceback
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,37 @@ class Explorer(RunPanel):
         if self.boundary is not None and not self._busy:
             toy = self.config.dataset in TOY_DATASETS
             self.boundary.widget.layout.display = None if toy else "none"
+
+    def start_job(
+        self,
+        job: Callable[[threading.Event], Outcome | None],
+        *,
+        status: str,
+        block: bool = False,
+        timeout: float | None = None,
+    ) -> bool:
+        """Run ``job(cancel) -> Outcome`` on the Explorer's background thread, as Train does.
+
+        For tabs that start their own runs (a sweep, a search): nothing starts while a run
+        is going on or a control holds a refused value; Train is disabled and Stop sets
+        ``cancel`` meanwhile; ``status`` is shown while it runs; the returned Outcome (or
+        an exception, as one line) becomes the status line, and the trade-off plot and
+        runs table are refreshed at the end. Give ``self.live`` (and ``self.callbacks``)
+        to the runs the job starts so their curves are drawn. Returns whether it started.
+        """
+
+        def wrapped(cancel: threading.Event) -> None:
+            outcome = Outcome(None, "error: the job did not report back")
+            try:
+                outcome = job(cancel) or outcome
+            except Exception as exc:  # one readable line; the traceback is kept
+                outcome = Outcome(
+                    None, f"error: {type(exc).__name__}: {exc}", traceback.format_exc()
+                )
+            finally:
+                self._finish(outcome)
+
+        return self._start(wrapped, lambda: status, block=block, timeout=timeout)
 
     def _job(self, cancel: threading.Event) -> None:
         outcome = Outcome(None, "error: the run did not report back")

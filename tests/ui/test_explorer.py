@@ -244,3 +244,26 @@ def test_export_script_writes_a_file(explorer, tmp_path):
     explorer.config = ow.RunConfig(dataset="digits", model="mlp", quant_mode="fp16")
     explorer.export_button.click()  # a setting the script cannot do: message, no traceback
     assert "cannot export" in explorer.message.value
+
+
+def test_start_job_runs_a_tab_job_like_train(explorer, store):
+    from optwidgets.ui._runner import Outcome, run_safely
+
+    def two_runs(cancel):
+        out = None
+        for lr in (0.01, 0.1):
+            out = run_safely(explorer.config.replace(lr=lr), [explorer.live], cancel, store)
+        return out
+
+    assert explorer.start_job(two_runs, status="two runs …", block=True)
+    assert explorer.state == "done" and len(store) == 2
+    assert len(explorer.runs.frame) == 2  # refreshed at the end
+
+    def broken(cancel):
+        raise KeyError("oops")
+
+    assert explorer.start_job(broken, status="…", block=True)
+    assert explorer.state == "error" and explorer.status == "error: KeyError: 'oops'"
+    assert not explorer.train_button.disabled
+    explorer.controls["epochs"].value = 0
+    assert explorer.start_job(lambda c: Outcome(None, "x"), status="…") is False
