@@ -3,6 +3,8 @@ series on the background thread, draws each run and the curve, and stops on Stop
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from conftest import TIMEOUT, tiny, wait_until
 
@@ -80,6 +82,7 @@ def test_sweep_refuses_a_knob_that_is_off_and_bad_values(explorer, store):
 
 def test_a_tiny_sweep_adds_rows_and_draws_its_curve(explorer, store):
     explorer.config.prune_method = "neuron"
+    explorer.config.epochs = 1
     sweep = explorer.sweep
     sweep.knob.value = "prune_ratio"
     sweep.values.value = "0.5, 0, 0.25"
@@ -112,17 +115,31 @@ def test_a_tiny_sweep_adds_rows_and_draws_its_curve(explorer, store):
 
 
 def test_each_run_appears_on_the_plot_while_the_sweep_goes_on(explorer, store):
-    explorer.config.epochs = 150  # long enough to look while the next run trains
+    second_started, release = threading.Event(), threading.Event()
+
+    class HoldTheSecondRun(ow.Callback):  # runs on the worker thread
+        starts = 0
+
+        def on_run_start(self, run):
+            HoldTheSecondRun.starts += 1
+            if HoldTheSecondRun.starts == 2:
+                second_started.set()
+                release.wait(TIMEOUT)
+
+    explorer.callbacks.append(HoldTheSecondRun())
     explorer.config.prune_method = "weight"
-    sweep = explorer.sweep
-    sweep.values.value = "0, 0.5, 0.9"
-    assert sweep.start()
-    assert wait_until(lambda: len(store) >= 1)
-    assert wait_until(lambda: sweep_trace(explorer) is not None)
-    still_running = explorer.running
-    explorer.stop()
-    assert explorer.wait(TIMEOUT)
-    assert still_running, "the sweep ended before its first point could be seen"
+    explorer.sweep.values.value = "0, 0.5"
+    assert explorer.sweep.start()
+    try:
+        assert second_started.wait(TIMEOUT)
+        assert explorer.running and len(store) == 1
+        line = sweep_trace(explorer)
+        assert line is not None and len(line.x) == 1  # the first point, drawn already
+        assert "1/2 runs" in explorer.sweep.message.value
+    finally:
+        release.set()
+    assert explorer.wait(TIMEOUT) and len(store) == 2
+    assert len(sweep_trace(explorer).x) == 2
 
 
 def test_stop_mid_sweep(explorer, store):
