@@ -82,6 +82,7 @@ class BoundaryView(Callback):
         from optwidgets.experiment import prepare_data
 
         self._data = prepare_data(cfg)
+        self._figure.get()  # made now, not on the training clock (it sends plotly's bundle)
         self._fresh, self._next, self.redraws, self.last_error = True, 0.0, 0, None
         self.note.value = ""
         return True
