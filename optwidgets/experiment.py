@@ -164,6 +164,12 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
 
     model, param_groups = prepare_transfer(model, cfg, data=prepared,
                                            store=store if store is not False else None)
+    if _compressing(cfg):  # refuse a compression this model cannot take before training it
+        from optwidgets.compress.pipeline import preflight
+
+        target = model if not cfg.distill_student else build_model_for(
+            cfg, prepared.input_shape, prepared.num_classes, name=cfg.distill_student)
+        preflight(target, cfg, example_input=prepared.X_train[:1], device=device)
     dev_data = prepared.to(device)
     model = model.to(device)
 
@@ -217,7 +223,8 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
     result.status = status
     result.train_seconds = clock.seconds
     result.history = pd.DataFrame(state.history_rows, columns=HISTORY_COLUMNS)
-    result.extras.update({k: v for k, v in state.extra.items()})
+    result.technique = state.extra.pop("technique", result.technique)
+    result.extras.update(state.extra)
     result.model = model
     if status != "failed":
         try:
@@ -296,4 +303,5 @@ def _compress(model: nn.Module, data: Any, cfg: RunConfig, state: RunState, cbs:
                        calibration=data.X_train[:n_cal], finetune=finetune,
                        phase=lambda p: cbs.phase(state, p), device=device)
     state.extra.update(outcome.extras)
+    state.extra["technique"] = outcome.technique  # e.g. int8-dynamic when FX could not trace
     return outcome.model

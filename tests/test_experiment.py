@@ -149,3 +149,12 @@ def test_engine_does_not_import_ui_libraries():
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_compression_the_model_cannot_take_is_refused_before_training(tmp_path):
+    rec = Recorder()
+    with pytest.raises(ConfigError) as err:
+        ow.run(ow.RunConfig(dataset="digits", model="mlp", hidden=(4,), prune_method="neuron",
+                            prune_ratio=0.9), callbacks=[rec], store=tmp_path)
+    assert err.value.field == "prune_ratio"
+    assert rec.events == [] and len(ow.RunStore(tmp_path)) == 0
