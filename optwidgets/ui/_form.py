@@ -115,7 +115,8 @@ class ConfigForm:
         Names of the controls to build (``"lr"``, ``"augment.rotate"``); None = all.
         Locked fields are always shown (disabled).
     lock : mapping name -> value, optional
-        Fields fixed to a value: assigned now and after every config load, shown disabled.
+        Fields fixed to a value: assigned now and after every config load, shown disabled
+        (a RunConfig field without a control is fixed without being shown).
     on_change : callable, optional
         ``on_change(name)`` after each edit (accepted or refused).
     """
@@ -134,11 +135,14 @@ class ConfigForm:
         self.lock = dict(lock or {})
         self.on_change = on_change
         all_controls = {c.name: c for t in self.tabs for c in t.controls}
-        for name in list(self.lock) + list(show or ()):
+        for name in show or ():
             if name not in all_controls:
                 raise unknown_name("control", name, all_controls)
+        for name in self.lock:  # a field without a control can be locked too (not shown)
+            if name not in all_controls and name not in RunConfig.field_names():
+                raise unknown_name("control", name, all_controls)
         self.show_all = show is None
-        shown = None if show is None else set(show) | set(self.lock)
+        shown = None if show is None else set(show) | (set(self.lock) & set(all_controls))
         self.specs: dict[str, Control] = {
             n: c for n, c in all_controls.items() if shown is None or n in shown
         }
@@ -196,7 +200,10 @@ class ConfigForm:
 
     def _apply_locks(self) -> None:
         for name, value in self.lock.items():
-            self._set(self.specs[name], value)
+            if name in self.specs:
+                self._set(self.specs[name], value)
+            else:
+                setattr(self._config, name, value)  # validates
 
     # -- widgets -> config -------------------------------------------------------------
     def _edited(self, name: str, value: Any) -> None:

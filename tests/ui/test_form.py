@@ -148,7 +148,7 @@ def test_control_specs_are_checked():
 def test_a_registered_tab_plugs_in_and_keyed_controls_edit_a_dict_field(store):
     tab = Tab(
         "Augmentation (test)",
-        order=40,
+        order=45,
         controls=[
             Control("augment", "slider", "rotate", key="rotate", min=0, max=45, step=5),
             Control("augment", "checkbox", "flip", key="hflip"),
@@ -157,7 +157,7 @@ def test_a_registered_tab_plugs_in_and_keyed_controls_edit_a_dict_field(store):
     register_tab(tab)
     try:
         ex = ow.Explorer(ow.RunConfig(dataset="digits", model="mlp"), store=store)
-        assert ex.form.layout().titles[3] == "Augmentation (test)"
+        assert "Augmentation (test)" in ex.form.layout().titles
         ex.controls["augment.rotate"].value = 15
         ex.controls["augment.hflip"].value = True
         assert ex.config.augment == {"rotate": 15.0, "hflip": True}
@@ -179,6 +179,10 @@ def test_classroom_show_and_lock(store):
     assert [t.title for t in ex.form.visible_tabs()] == ["Training"]  # empty tabs hidden
     ex.config = tiny(epochs=8, lr=0.2)  # loading keeps the locked value
     assert ex.config.epochs == 3 and ex.config.lr == 0.2
+    quiet = ow.Explorer(tiny(), show=["lr"], lock={"n_samples": 300}, store=store)
+    assert sorted(quiet.controls) == ["lr"] and quiet.config.n_samples == 300
+    quiet.config = tiny(n_samples=900)
+    assert quiet.config.n_samples == 300
     with pytest.raises(ow.ConfigError, match="lrr"):
         ow.Explorer(tiny(), show=["lrr"], store=store)
     with pytest.raises(ow.ConfigError, match="epochs"):
