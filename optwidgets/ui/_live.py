@@ -4,8 +4,8 @@ Every widget update made from the training thread goes through :class:`LiveCurve
 
 - ``on_batch_end`` only appends the loss tensor (no ``float()``, so no GPU sync);
 - a redraw happens when at least ``min_interval`` seconds (0.125 s) have passed since
-  the last one, plus one final redraw at run end: at most 8 throttled redraws a second
-  and the final one, so never more than 10 in any second;
+  the run started or since the last redraw, plus one final redraw at run end: at most 8
+  throttled redraws a second and the final one, so never more than 9 in any second;
 - the wait also grows with what a redraw costs (``max_share``: a redraw that took 8 ms
   waits >= 160 ms at 5 %), so the UI never takes more than ~5 % of the training thread;
 - one redraw is one ``fig.batch_update()`` (one plotly message), the train series are
@@ -185,7 +185,9 @@ class LiveCurves(Callback):
         self.recording.reset()
         self.redraws, self.redraw_seconds, self.last_error = 0, 0.0, None
         self.redraw_times = []
-        self._next = 0.0  # the first batch is drawn at once (replacing the last run's curves)
+        # First drawing one interval after the start (replacing the last run's curves):
+        # a run of T seconds gets at most T / min_interval + 1 redraws.
+        self._next = time.perf_counter() + self.min_interval
 
     def on_batch_end(self, run: RunState, loss: Any) -> None:
         self.recording.add_loss(run.step, loss)
