@@ -28,8 +28,10 @@ Widget kinds: see :data:`KINDS` (``dropdown``, ``log_slider``, ``slider``,
 ``int_slider``, ``int``, ``float``, ``text``, ``checkbox``). A control can edit one key
 of a dict field: ``Control("augment", "slider", "rotate (deg)", key="rotate", min=0,
 max=45)``. ``Tab(extra=fn)`` appends ``fn(explorer)``'s widget below the controls when a
-tab needs more than field editors. From a notebook, :func:`register_tab` adds a tab at
-run time.
+tab needs more than field editors; a tab that starts runs of its own (a sweep, a
+search) runs them with ``explorer.start_job(job, status=...)`` so Train, Stop, the
+status line and the runs views behave as for Train. From a notebook,
+:func:`register_tab` adds a tab at run time.
 """
 
 from __future__ import annotations
