@@ -39,6 +39,24 @@ _IMAGE_MODELS = ("cnn", "cnn_small", "resnet_tiny")
 
 # --------------------------------------------------------------------------- checks
 
+# RunConfig fields the script reproduces, and those that only matter while a technique it
+# refuses is on. A field added to RunConfig later is in neither: a config that sets it away
+# from its default is refused (naming it), never exported as if it did nothing.
+# fmt: off
+_REPRODUCED = frozenset([
+    "dataset", "n_samples", "noise", "val_fraction", "test_fraction", "preprocess", "classes",
+    "train_fraction", "labels_per_class", "model", "hidden", "activation", "width", "dropout",
+    "seed", "device", "optimizer", "lr", "momentum", "nesterov", "schedule", "step_size",
+    "gamma", "batch_size", "epochs", "amp", "weight_decay", "l1", "patience", "grad_clip",
+])
+_REFUSED_WHEN_ON = frozenset([
+    "augment", "transfer", "source", "backbone_lr_scale", "distill_student", "distill_teacher",
+    "distill_temperature", "distill_alpha", "lowrank_rank", "prune_method", "prune_ratio",
+    "prune_scope", "prune_schedule", "prune_steps", "finetune_epochs", "quant_mode",
+    "quant_bits", "quant_activations", "qat_epochs",
+])
+# fmt: on
+
 
 def _check_exportable(cfg: RunConfig) -> None:
     """Refuse what the plain script cannot do, naming the field (nothing half-written)."""
@@ -68,6 +86,10 @@ def _check_exportable(cfg: RunConfig) -> None:
         ("prune_ratio", cfg.prune_method != "none" and cfg.prune_ratio > 0, "0 (no pruning)"),
         ("quant_mode", cfg.quant_mode != "none", "'none' (no quantization)"),
     ]
+    default = RunConfig().to_dict()
+    for name, value in cfg.to_dict().items():
+        if name not in _REPRODUCED | _REFUSED_WHEN_ON and value != default.get(name):
+            refused.append((name, True, f"its default {default.get(name)!r}"))
     for name, used, allowed in refused:
         if used:
             raise ConfigError(

@@ -164,6 +164,20 @@ def test_refuses_a_model_it_cannot_inline():
         _FACTORIES.pop("linear_for_export_test")
 
 
+def test_a_field_the_exporter_does_not_know_is_refused_when_set(monkeypatch):
+    from optwidgets import export
+
+    fields = set(ow.RunConfig.field_names())
+    assert not export._REPRODUCED & export._REFUSED_WHEN_ON
+    assert fields >= export._REPRODUCED | export._REFUSED_WHEN_ON  # no typos
+    # As if grad_clip were a field added to RunConfig after the exporter was written:
+    monkeypatch.setattr(export, "_REPRODUCED", export._REPRODUCED - {"grad_clip"})
+    export_script(ow.RunConfig(dataset="xor", model="mlp"))  # at its default: harmless
+    with pytest.raises(ConfigError) as info:
+        export_script(ow.RunConfig(dataset="xor", model="mlp", grad_clip=1.0))
+    assert info.value.field == "grad_clip"
+
+
 def test_script_is_valid_python_that_names_its_settings():
     cfg = ow.RunConfig(dataset="digits", model="cnn_small", optimizer="rmsprop", lr=0.01,
                        schedule="step", step_size=2, gamma=0.5, amp="bf16")  # fmt: skip
