@@ -15,7 +15,9 @@ def test_defaults_validate_and_round_trip_through_json():
 
 
 def test_every_field_has_a_rule_and_a_comment():
-    src = open(RunConfig.__module__.replace(".", "/") + ".py").read()
+    import inspect
+
+    src = inspect.getsource(inspect.getmodule(RunConfig))
     for f in dataclasses.fields(RunConfig):
         RunConfig().__setattr__(f.name, getattr(RunConfig(), f.name))  # rule exists
         line = next(line for line in src.splitlines() if line.strip().startswith(f"{f.name}:"))

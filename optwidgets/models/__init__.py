@@ -9,7 +9,13 @@ True
 8
 """
 
-from optwidgets.models.registry import ModelFactory, build_model, is_conv_model, model_names, register
+from optwidgets.models.registry import (
+    ModelFactory,
+    build_model,
+    is_conv_model,
+    model_names,
+    register,
+)
 from optwidgets.models.zoo import CNN, MLP, ResNetTiny
 
 __all__ = ["register", "build_model", "model_names", "is_conv_model", "ModelFactory",
