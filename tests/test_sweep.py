@@ -150,3 +150,16 @@ def test_sweep_curve_orders_by_knob_and_drops_unmeasured_runs():
     assert list(pts.columns) == ["run_id", "quant_bits", "size_bytes", "test_acc"]
     empty = sweep_curve(pd.DataFrame(), "quant_bits", ["a"], x="size_bytes", y="test_acc")
     assert empty.empty and "quant_bits" in empty.columns
+
+
+def test_sweep_is_engine_code_without_ui_imports():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, optwidgets.sweep;"
+        "bad = [m for m in ('ipywidgets', 'plotly', 'anywidget') if m in sys.modules];"
+        "print(bad); sys.exit(1 if bad else 0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
