@@ -35,6 +35,7 @@ ATTR = "ow"  # the trial user attribute holding the run's id, status, metrics an
 # objective -> direction; values come from RunResult.metrics, its measures or its extras
 OBJECTIVES: dict[str, str] = {
     "test_acc": "maximize",
+    "val_acc": "maximize",
     "f1": "maximize",
     "precision": "maximize",
     "recall": "maximize",
@@ -74,7 +75,18 @@ def parse_objectives(objectives: Any) -> tuple[str, ...]:
     return names
 
 
+def last_val_acc(result: Any) -> float | None:
+    """Validation accuracy of the run's last epoch (of its last phase that logged one)."""
+    h = result.history
+    if h is None or not len(h):
+        return None
+    rows = h[(h["split"] == "val") & (h["metric"] == "acc")]
+    return float(rows["value"].iloc[-1]) if len(rows) else None
+
+
 def objective_value(result: Any, name: str) -> float | None:
+    if name == "val_acc":
+        return last_val_acc(result)
     if name in result.metrics:
         return result.metrics.get(name)
     if name in (*MEASURE_KEYS, "train_seconds"):
@@ -94,6 +106,7 @@ def result_attrs(result: Any) -> dict[str, Any]:
     }
     for k in (*METRIC_KEYS, "test_loss"):
         out[k] = result.metrics.get(k)
+    out["val_acc"] = last_val_acc(result)
     for k in MEASURE_KEYS:
         out[k] = getattr(result, k)
     for k, v in result.extras.items():

@@ -177,7 +177,10 @@ def _auto(text: str) -> Any:
 
 
 def _is_int_field(name: str) -> bool:
+    """Integer fields, and tuple-of-int fields searched as one number (``hidden=64``)."""
     default = RunConfig.__dataclass_fields__[name].default
+    if isinstance(default, tuple) and default:
+        return all(isinstance(v, int) for v in default)
     return isinstance(default, int) and not isinstance(default, bool)
 
 

@@ -39,7 +39,7 @@ from optwidgets import viz
 from optwidgets.config import RunConfig
 from optwidgets.errors import ConfigError, unknown_name
 from optwidgets.results import RunStore
-from optwidgets.search import METHODS, SearchResult, parse_space, search
+from optwidgets.search import METHODS, OBJECTIVES, SearchResult, parse_space, search
 from optwidgets.ui._figures import LazyFigure, replace_figure
 from optwidgets.ui._form import error_html
 from optwidgets.ui._panel import as_store, status_html
@@ -474,7 +474,7 @@ class SearchPanel:
         )
         if len(done) == 0:
             return
-        direction = "maximize" if objs[0] not in ("size_bytes", "latency_ms") else "minimize"
+        direction = OBJECTIVES[objs[0]]
         history = self._figures["history"].get()
         replace_figure(
             history,

@@ -97,7 +97,7 @@ def test_bad_range_is_shown_and_nothing_starts(store):
 
 
 def test_search_tab_in_the_explorer(tmp_path):
-    ex = ow.Explorer(TINY, store=tmp_path / "store")
+    ex = ow.Explorer(TINY.replace(), store=tmp_path / "store")  # it edits its config in place
     assert "Search" in [t.title for t in ow.ui.tabs()]
     panel = ex.search
     panel.method.value, panel.n_trials.value = "grid", 4

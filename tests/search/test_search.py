@@ -10,7 +10,7 @@ import optuna
 import pytest
 
 import optwidgets as ow
-from optwidgets.search import SearchResult
+from optwidgets.search import SearchResult, make_pruner
 
 from .helpers import MOONS2, TINY, BoomAbove
 
@@ -165,7 +165,7 @@ def test_pruner_stops_weak_trials_and_records_them_pruned(store):
 
 
 def test_median_pruner_prunes_a_hopeless_trial(store):
-    default = ow.search.make_pruner(True, 1)
+    default = make_pruner(True, 1)
     assert isinstance(default, optuna.pruners.MedianPruner)  # the default, once 4 trials ended
     space = {"lr": [0.05, 0.04, 0.03, 1e-5]}  # the last one cannot learn in 2 epochs
     res = ow.search(
