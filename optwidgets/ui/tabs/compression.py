@@ -142,8 +142,8 @@ class SweepPanel:
         if ex.running or ex.runner.running:
             self.message.value = note_html("a run is going on: wait or press Stop")
             return False
-        problem = ex._problem()
-        if problem is not None:
+        if not ex.form.valid:
+            problem = "; ".join(ex.form.errors.values()) or ex.form.form_error
             self.message.value = error_html(f"not started: {problem}")
             return False
         field = self.knob.value
@@ -153,39 +153,29 @@ class SweepPanel:
         except ConfigError as exc:
             self.message.value = error_html(f"sweep not started: {exc}")
             return False
+        cfg = ex.config.replace()  # the sweep's own copy: edits meanwhile don't leak in
         self.field, self.results = field, []
         self.message.value = f"sweeping {html.escape(field)} over {len(values)} values …"
-        # The Explorer's own busy state: Train disabled, Stop enabled, status "running".
-        ex._busy = True
-        ex._set_status("running", f"sweeping {field}: {', '.join(map(_format, values))} …")
-        ex._update_buttons()
-        cfg = ex.config.replace()  # the sweep's own copy: edits meanwhile don't leak in
-
-        def job(cancel: threading.Event) -> None:
-            self._job(cfg, field, values, cancel)
-
-        if not ex.runner.start(job, name="optwidgets-sweep"):
-            ex._busy = False
-            ex._update_buttons()
-            return False
-        if block:
-            ex.wait(timeout)
-        return True
+        return ex.start_job(
+            lambda cancel: self._job(cfg, field, values, cancel),
+            status=f"sweeping {field}: {', '.join(map(_format, values))} …",
+            block=block,
+            timeout=timeout,
+        )
 
     def stop(self) -> None:
         """Stop the sweep: the current run ends within one batch, no further one starts."""
         self.explorer.stop()
 
-    def _job(self, cfg: Any, field: str, values: list[Any], cancel: threading.Event) -> None:
+    def _job(self, cfg: Any, field: str, values: list[Any], cancel: threading.Event) -> Outcome:
+        """On the worker thread; the Explorer shows the returned Outcome and refreshes."""
         ex = self.explorer
-        outcome = Outcome(None, "error: the sweep did not report back")
         try:
-            callbacks = [ex.live, *getattr(ex, "callbacks", ())]
             sweep_knob(
                 cfg,
                 field,
                 values,
-                callbacks=callbacks,
+                callbacks=[ex.live, *ex.callbacks],
                 store=ex.store,
                 on_result=lambda r: self._one_done(r, len(values)),
                 cancel=cancel,
@@ -199,9 +189,8 @@ class SweepPanel:
                 f"sweep ended{done}: {text}",
                 traceback.format_exc(),
             )
-        finally:
-            self.message.value = html.escape(outcome.message.splitlines()[0])
-            ex._finish(outcome)  # status, progress bar, runs views, buttons
+        self.message.value = html.escape(outcome.message.splitlines()[0])
+        return outcome
 
     def _one_done(self, result: RunResult, total: int) -> None:
         self.results.append(result)
