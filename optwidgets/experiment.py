@@ -124,8 +124,9 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
         Receive run_start, phase, batch_end, epoch_end and run_end.
     data : Dataset, optional
         Your own data (``ow.data.from_arrays(...)``) instead of ``config.dataset``.
-    model : nn.Module, optional
-        Your own untrained model instead of ``config.model`` (trained in place).
+    model : nn.Module or str, optional
+        Your own untrained model instead of ``config.model`` (trained in place); a
+        string is a zoo name and sets ``config.model``.
     store : RunStore, path, False or None
         Where the finished run is written; None = the default store, False = nowhere.
     cancel : threading.Event, optional
@@ -142,8 +143,9 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
     >>> ow.run(dataset="xor", model="mlp", epochs=1, store=False).status
     'done'
     """
-    cfg = (config or RunConfig(dataset="digits")).replace(**overrides) if overrides else (
-        config or RunConfig())
+    if isinstance(model, str):  # ow.run(model="mlp") names a zoo model, not a module
+        overrides["model"], model = model, None
+    cfg = (config or RunConfig()).replace(**overrides) if overrides else (config or RunConfig())
     cfg.validate()
     device = resolve_device(cfg.device)
     _preflight(cfg, device)

@@ -144,7 +144,9 @@ def test_default_cli_config_trains_digits_cnn_to_097():
 
 def test_engine_does_not_import_ui_libraries():
     code = ("import sys, optwidgets, optwidgets.experiment, optwidgets.results, "
-            "optwidgets.cli, optwidgets.compress, optwidgets.data, optwidgets.models;"
+            "optwidgets.cli, optwidgets.compress, optwidgets.data, optwidgets.models, "
+            "optwidgets.export, optwidgets.analysis, optwidgets.search, optwidgets.transfer, "
+            "optwidgets.sweep, optwidgets.preview;"
             "bad = [m for m in ('ipywidgets', 'plotly', 'anywidget') if m in sys.modules];"
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -158,3 +160,8 @@ def test_a_compression_the_model_cannot_take_is_refused_before_training(tmp_path
                             prune_ratio=0.9), callbacks=[rec], store=tmp_path)
     assert err.value.field == "prune_ratio"
     assert rec.events == [] and len(ow.RunStore(tmp_path)) == 0
+
+
+def test_keyword_overrides_and_a_model_name():
+    res = ow.run(dataset="xor", model="mlp", hidden=(8,), epochs=1, store=False)
+    assert res.status == "done" and res.config.model == "mlp" and res.config.hidden == (8,)
