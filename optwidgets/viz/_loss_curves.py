@@ -196,7 +196,9 @@ def loss_curves(
             "overlaying": "y",
             "side": "right",
             "showgrid": False,
-            "rangemode": "tozero",
+            # accuracy lives in [0, 1]: a fixed axis with round ticks, not 0.044, 0.244, ...
+            "range": [0, 1.02],
+            "tickvals": [0, 0.2, 0.4, 0.6, 0.8, 1.0],
         },
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         hovermode="x",
