@@ -176,6 +176,13 @@ class RunConfig:
                 f"{self.dataset!r}",
                 f"{self.model!r} needs image input (channels, height, width)",
             )
+        if self.distill_student and is_conv_model(self.distill_student) and not is_image_dataset(
+                self.dataset):
+            raise ConfigError(
+                "distill_student", self.distill_student,
+                f"a student that takes feature vectors (e.g. 'mlp_small') for dataset "
+                f"{self.dataset!r}", f"{self.distill_student!r} needs image input",
+            )
         geometric = [k for k in ("rotate", "translate", "hflip", "cutout") if self.augment.get(k)]
         if geometric and not is_image_dataset(self.dataset):
             raise ConfigError(

@@ -206,11 +206,6 @@ def test_technique_labels_of_runs_get_their_family_symbol(changes):
         assert label in ow.viz.style.TECHNIQUE_COLORS
 
 
-@pytest.mark.xfail(
-    reason="compress.technique_label writes 'sim4bit', viz.style knows 'sim-4bit' "
-    "(reported; a one-line fix on either side)",
-    strict=False,
-)
 def test_simulated_runs_get_the_simulated_family_symbol():
     label = compress.technique_label(digits(quant_mode="simulated", quant_bits=4))
     assert ow.viz.technique_symbol(label) == "diamond-wide"

@@ -106,3 +106,9 @@ def test_geometric_augmentation_needs_images():
         RunConfig(dataset="moons", model="mlp", augment={"rotate": 10})
     assert "no images" in str(err.value)
     RunConfig(dataset="moons", model="mlp", augment={"noise": 0.1})
+
+
+def test_conv_student_on_feature_data_is_refused():
+    with pytest.raises(ConfigError) as err:
+        RunConfig(dataset="moons", model="mlp", distill_student="cnn_small")
+    assert err.value.field == "distill_student"

@@ -89,7 +89,7 @@ def technique_label(cfg: RunConfig) -> str:
 
     Parts in pipeline order: ``distill`` (a student is trained), ``lowrank``,
     ``prune-weight|neuron|filter`` (``-agp`` when gradual), then ``int8``, ``fp16``,
-    ``bf16`` or ``sim<k>bit`` (``+act`` with activations). ``"baseline"`` when none.
+    ``bf16`` or ``sim-<k>bit`` (``-act`` with activations). ``"baseline"`` when none.
 
     Example
     -------
@@ -108,7 +108,7 @@ def technique_label(cfg: RunConfig) -> str:
         agp = cfg.prune_schedule == "agp" and cfg.prune_steps > 1
         parts.append(f"prune-{cfg.prune_method}" + ("-agp" if agp else ""))
     if cfg.quant_mode == "simulated":
-        parts.append(f"sim{cfg.quant_bits}bit" + ("-act" if cfg.quant_activations else ""))
+        parts.append(f"sim-{cfg.quant_bits}bit" + ("-act" if cfg.quant_activations else ""))
     elif cfg.quant_mode != "none":
         parts.append(cfg.quant_mode)
     return "+".join(parts) or "baseline"

@@ -47,7 +47,7 @@ def test_order_lowrank_prune_agp_then_simulated_qat(cnn, x):
     assert log == ["lowrank", "finetune:1",
                    "prune", "finetune:1", "prune", "finetune:1", "prune", "finetune:1",
                    "quantize", "finetune:2"]
-    assert out.technique == "lowrank+prune-weight-agp+sim4bit-act"
+    assert out.technique == "lowrank+prune-weight-agp+sim-4bit-act"
     assert set(out.extras) == {"sparse_bytes", "packed_bytes"}
     m = out.model
     assert not is_masked(m) and isinstance(m.features[3], nn.Sequential)
@@ -115,7 +115,7 @@ def test_technique_label():
     assert label(prune_method="weight") == "baseline"  # ratio 0 = off
     assert label(prune_method="filter", prune_ratio=0.5, quant_mode="int8") == "prune-filter+int8"
     assert label(distill_student="cnn_small", quant_mode="simulated", quant_bits=3) == \
-        "distill+sim3bit"
+        "distill+sim-3bit"
     assert label(lowrank_rank=4, quant_mode="bf16") == "lowrank+bf16"
 
 
