@@ -17,7 +17,9 @@ Measured, in this order:
 - ``wall_dask_2_s``: ``executor="dask"`` on a LocalCluster (2 worker processes, one
   thread each, 127.0.0.1) started and warmed beforehand; ``startup_dask_s`` likewise.
 
-Derived: ``speedup_local_2 = wall_1_s / wall_local_2_s``, ``speedup_dask_2`` likewise;
+Each setting runs ``--repeats`` times (interleaved, so a change in the machine's load hits
+every setting) and the fastest run of each is kept. Derived:
+``speedup_local_2 = wall_1_s / wall_local_2_s``, ``speedup_dask_2`` likewise;
 ``overhead_per_trial_ms = (wall_1_s - plain_loop_s) / n_trials``: the search's own
 bookkeeping per trial (sampling, storage, callbacks, tagging), and
 ``overhead_pct = overhead_per_trial_ms / mean trial time``. ``*_cold`` speedups include
@@ -29,6 +31,7 @@ the worker start-up. Targets (on 2 cores): speedups >= 1.6, overhead <= 5 %.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -72,17 +75,19 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--trials", type=int, default=16)
     ap.add_argument("--trial-seconds", type=float, default=1.0)
+    ap.add_argument("--repeats", type=int, default=2, help="rounds; the fastest of each is kept")
     ap.add_argument("--no-dask", action="store_true", help="skip the Dask measurement")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     n = args.trials
     tmp = tempfile.mkdtemp(prefix="optwidgets-bench-")
-    cfg, one_run = calibrate(args.trial_seconds)
     log = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr))
+    cfg, one_run = calibrate(args.trial_seconds)
     log(f"digits mlp, {cfg.epochs} epochs: one run {one_run:.2f} s")
+    counter = iter(range(10**6))
 
-    def sweep(tag: str, **kw) -> ow.SearchResult:
+    def sweep(**kw) -> ow.SearchResult:
         return ow.search(
             cfg,
             space=SPACE,
@@ -90,83 +95,93 @@ def main(argv: list[str] | None = None) -> dict:
             n_trials=n,
             seed=0,
             pruner=False,
-            store=os.path.join(tmp, tag),
+            store=os.path.join(tmp, f"s{next(counter)}"),
             **kw,
         )
 
-    t0 = time.perf_counter()
-    one = sweep("one")
-    wall_1 = time.perf_counter() - t0
-    log(f"1 worker: {wall_1:.2f} s")
-
-    frame = one.trials_frame()
-    configs = [cfg.replace(lr=r.params_lr, dropout=r.params_dropout) for r in frame.itertuples()]
-    plain_store = ow.RunStore(os.path.join(tmp, "plain"))
-    t0 = time.perf_counter()
-    plain_train = 0.0
-    for c in configs:
-        plain_train += ow.run(c, store=plain_store).train_seconds
-    plain = time.perf_counter() - t0
-    log(f"plain loop: {plain:.2f} s")
-
-    with worker_pool(2) as pool:
-        startup_local = pool.warm()
+    def timed(fn):
         t0 = time.perf_counter()
-        two = sweep("local2", n_workers=2)
-        wall_local = time.perf_counter() - t0
-    log(f"2 local workers: {wall_local:.2f} s (+ {startup_local:.2f} s start-up)")
+        out = fn()
+        return time.perf_counter() - t0, out
 
+    walls: dict[str, list[float]] = {"one": [], "plain": [], "local_2": [], "dask_2": []}
+    completed: dict[str, int] = {}
+    startup: dict[str, float] = {}
+    plain_train = 0.0
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(worker_pool(2))
+        startup["local"] = pool.warm()
+        address = None
+        if not args.no_dask:
+            from distributed import Client, LocalCluster
+
+            t0 = time.perf_counter()
+            cluster = stack.enter_context(
+                LocalCluster(
+                    n_workers=2,
+                    threads_per_worker=1,
+                    processes=True,
+                    host="127.0.0.1",
+                    dashboard_address=None,
+                )
+            )
+            client = stack.enter_context(Client(cluster))
+            client.run(_warm_dask_worker)
+            startup["dask"] = time.perf_counter() - t0
+            address = cluster.scheduler_address
+        for r in range(args.repeats):  # interleaved, so load changes hit every setting
+            wall, one = timed(sweep)
+            walls["one"].append(wall)
+            frame = one.trials_frame()
+            completed["one"] = int((frame["state"] == "COMPLETE").sum())
+            configs = [
+                cfg.replace(lr=t.params_lr, dropout=t.params_dropout) for t in frame.itertuples()
+            ]
+            plain_store = ow.RunStore(os.path.join(tmp, f"plain{r}"))
+
+            wall, plain_train = timed(
+                lambda cs=configs, st=plain_store: sum(
+                    ow.run(c, store=st).train_seconds for c in cs
+                )
+            )
+            walls["plain"].append(wall)
+            wall, two = timed(lambda: sweep(n_workers=2))
+            walls["local_2"].append(wall)
+            completed["local_2"] = int((two.trials_frame()["state"] == "COMPLETE").sum())
+            if address is not None:
+                wall, dk = timed(lambda: sweep(executor="dask", dask_address=address, n_workers=2))
+                walls["dask_2"].append(wall)
+                completed["dask_2"] = int((dk.trials_frame()["state"] == "COMPLETE").sum())
+            log(f"round {r}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in walls.items() if v))
+    best = {k: min(v) for k, v in walls.items() if v}
     out: dict = {
         "n_trials": n,
         "epochs": cfg.epochs,
+        "repeats": args.repeats,
         "cpu_count": os.cpu_count(),
         "load_avg_1m": os.getloadavg()[0],
-        "mean_trial_s": plain / n,
+        "mean_trial_s": best["plain"] / n,
         "train_seconds_sum": plain_train,
-        "plain_loop_s": plain,
-        "wall_1_s": wall_1,
-        "wall_local_2_s": wall_local,
-        "startup_local_s": startup_local,
-        "speedup_local_2": wall_1 / wall_local,
-        "speedup_local_2_cold": wall_1 / (wall_local + startup_local),
-        "overhead_per_trial_ms": 1000 * (wall_1 - plain) / n,
-        "overhead_pct": 100 * (wall_1 - plain) / plain,
-        "completed": {
-            "one": int((frame["state"] == "COMPLETE").sum()),
-            "local_2": int((two.trials_frame()["state"] == "COMPLETE").sum()),
-        },
+        "plain_loop_s": best["plain"],
+        "wall_1_s": best["one"],
+        "wall_local_2_s": best["local_2"],
+        "startup_local_s": startup["local"],
+        "speedup_local_2": best["one"] / best["local_2"],
+        "speedup_local_2_cold": best["one"] / (best["local_2"] + startup["local"]),
+        "overhead_per_trial_ms": 1000 * (best["one"] - best["plain"]) / n,
+        "overhead_pct": 100 * (best["one"] - best["plain"]) / best["plain"],
+        "completed": completed,
+        "walls_s": walls,
     }
-    if not args.no_dask:
-        from distributed import Client, LocalCluster
-
-        t0 = time.perf_counter()
-        with (
-            LocalCluster(
-                n_workers=2,
-                threads_per_worker=1,
-                processes=True,
-                host="127.0.0.1",
-                dashboard_address=None,
-            ) as cluster,
-            Client(cluster) as client,
-        ):
-            client.run(_warm_dask_worker)
-            startup_dask = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            dk = sweep(
-                "dask2", executor="dask", dask_address=cluster.scheduler_address, n_workers=2
-            )
-            wall_dask = time.perf_counter() - t0
-        log(f"2 Dask workers: {wall_dask:.2f} s (+ {startup_dask:.2f} s start-up)")
+    if "dask_2" in best:
         out.update(
             {
-                "wall_dask_2_s": wall_dask,
-                "startup_dask_s": startup_dask,
-                "speedup_dask_2": wall_1 / wall_dask,
-                "speedup_dask_2_cold": wall_1 / (wall_dask + startup_dask),
+                "wall_dask_2_s": best["dask_2"],
+                "startup_dask_s": startup["dask"],
+                "speedup_dask_2": best["one"] / best["dask_2"],
+                "speedup_dask_2_cold": best["one"] / (best["dask_2"] + startup["dask"]),
             }
         )
-        out["completed"]["dask_2"] = int((dk.trials_frame()["state"] == "COMPLETE").sum())
     out["targets_met"] = bool(
         out["speedup_local_2"] >= 1.6
         and out.get("speedup_dask_2", 99) >= 1.6
