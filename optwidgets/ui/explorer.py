@@ -75,6 +75,11 @@ class Explorer(RunPanel):
     callbacks : sequence of Callback
         Extra callbacks given to every run (your own logger, a timer); they run on the
         training thread, so keep them light and leave widgets alone.
+    data : DataFrame, (X, y), Dataset or CSV path, optional
+        Your own data (:func:`optwidgets.userdata.use_data`): registered, put in the
+        dataset menu and selected; feature vectors get the ``mlp`` family.
+    target : str, optional
+        The label column when ``data`` is a DataFrame or CSV file.
 
     Attributes (for code and tests)
     -------------------------------
@@ -97,12 +102,21 @@ class Explorer(RunPanel):
         tabs: Sequence[Tab] | None = None,
         export_dir: str | os.PathLike | None = None,
         callbacks: Sequence[Callback] = (),
+        data: Any = None,
+        target: str | None = None,
     ) -> None:
         p = get_preset(preset) if preset is not None else None
         if config is None:
             config = RunConfig(**p.config) if p is not None else RunConfig()
         if not isinstance(config, RunConfig):
             raise ConfigError("config", config, "an optwidgets.RunConfig (or None)")
+        if data is not None or target is not None:  # bring your own data: into the menu
+            from optwidgets.userdata import model_for, use_data
+
+            if data is None:
+                raise ConfigError("target", target, "a target only together with data=")
+            config.dataset = use_data(data, target)
+            config.model = model_for(config.dataset, config.model)
         if show is None and p is not None:
             show = p.show
         lock = {**(p.lock if p is not None else {}), **dict(lock or {})}
