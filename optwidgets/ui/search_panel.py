@@ -116,7 +116,8 @@ class SearchPanel:
     ``n_workers``, ``prune`` (widgets), ``knobs`` (field -> :class:`KnobRow`), ``more``
     (Textarea: extra ``field=spec`` lines), ``start_button``, ``stop_button``,
     ``status``, ``table`` (HTML), ``history``, ``parallel``, ``pareto`` (FigureWidgets),
-    ``result`` (the latest :class:`SearchResult`), ``error``, ``redraws``, ``widget``.
+    ``result`` (the latest :class:`SearchResult`), ``error`` (why the search failed),
+    ``draw_error``, ``redraws``, ``widget``.
     """
 
     def __init__(
@@ -136,6 +137,7 @@ class SearchPanel:
         self.min_interval = float(min_interval)
         self.result: SearchResult | None = None
         self.error: str | None = None
+        self.draw_error: str | None = None  # the last redraw's problem (None when it drew)
         self.redraws = 0
         self.runner = BackgroundRunner()
         self._lock = threading.Lock()
@@ -434,8 +436,9 @@ class SearchPanel:
                 return
             try:
                 self._draw(res)
+                self.draw_error = None
             except Exception as exc:  # a drawing problem never stops the search
-                self.error = f"drawing: {type(exc).__name__}: {exc}"
+                self.draw_error = f"{type(exc).__name__}: {exc}"
             self._last_draw = time.monotonic()
             self.redraws += 1
         if self.explorer is not None and self._busy:

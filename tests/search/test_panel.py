@@ -30,7 +30,7 @@ def test_click_start_runs_the_search_and_draws_it(store):
     panel.start_button.click()
     assert panel.join(120)
     res = panel.result
-    assert res is not None and panel.error is None
+    assert res is not None and panel.error is None and panel.draw_error is None
     frame = res.trials_frame()
     assert len(frame) == 3 and (frame["state"] == "COMPLETE").all()
     assert set(frame["run_id"]) == set(store.run_ids())
