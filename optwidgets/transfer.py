@@ -500,6 +500,7 @@ def transfer_weights(model: nn.Module, state: Mapping[str, torch.Tensor], *, sou
                 "channels / features (the classifier head is replaced, so the class count "
                 "may differ, but the input must fit)",
                 problem + (f"; {arch}" if arch else ""))
+        assert theirs is not None
         picked[key] = theirs.to(dtype=mine.dtype)
     model.load_state_dict({**own, **picked})
     return list(picked)

@@ -66,7 +66,7 @@ def use_data(data: Any, target: str | None = None, *, name: str | None = None) -
     """
     from optwidgets import data as d
 
-    kw = {} if name is None else {"name": name}
+    kw: dict[str, Any] = {} if name is None else {"name": name}
     if hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas DataFrame
         if target is None:
             raise ConfigError("target", None, "the name of the label column of the DataFrame",

@@ -57,3 +57,14 @@ def test_bad_arguments_are_named():
             augmentation_preview(cfg, n=n)
     with pytest.raises(ConfigError, match="^draw="):
         augmentation_preview(cfg, draw=-1)
+
+
+def test_the_data_side_engine_modules_do_not_import_ui_libraries():
+    import subprocess
+    import sys
+
+    code = ("import sys, optwidgets.preview, optwidgets.transfer, optwidgets.userdata;"
+            "bad = [m for m in ('ipywidgets', 'plotly', 'anywidget') if m in sys.modules];"
+            "print(bad); sys.exit(1 if bad else 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
