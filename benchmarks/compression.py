@@ -10,10 +10,12 @@ thread, and the medians are compared.
     python benchmarks/compression.py [--seeds 3] [--epochs 4] [--repeats 7] [--json]
 
 Prints one JSON object with keys ``filter50``, ``weight80``, ``int8``, ``bits``,
-``distill``, ``lowrank`` (medians over seeds) and ``machine``. ``int8`` also carries what
-its saved state holds (``saved_state``) and the size of a leaner lossless encoding of the
-same int8 model (``lean_size_ratio``; see :func:`lean_int8_state`), which is *not* what the
-kit reports as ``size_bytes``.
+``distill``, ``lowrank`` (medians over seeds) and ``machine``. All sizes are the kit's own:
+``size_bytes`` (the saved deployable state; lean for int8 layers, see
+``compress.measure.deployable_state``) and ``sparse_bytes`` (CSR with the narrowest index
+types). ``int8`` also carries what its saved state holds (``saved_state``) and
+``roundtrip_exact``: those saved bytes, loaded with ``load_deployable_state`` into a copy
+whose weights and qparams were wiped, give bit-identical test outputs.
 """
 
 from __future__ import annotations
@@ -34,7 +36,13 @@ from typing import Any
 import torch
 
 import optwidgets as ow
-from optwidgets.compress.measure import deployable_state, latency_ms
+from optwidgets.compress.measure import (
+    _int8_layers,
+    deployable_state,
+    latency_ms,
+    load_deployable_state,
+    size_bytes,
+)
 
 BOUNDS = {  # the issue's acceptance bounds
     "filter50": {"size_ratio": 0.35, "latency_ratio_b256": 0.70, "acc_drop": 0.02},
@@ -92,7 +100,7 @@ def basic(res: ow.RunResult) -> dict[str, float]:
     }
 
 
-# -- what an int8 save holds, and a leaner lossless encoding of it -----------------------
+# -- what an int8 save holds, and that it loads back ------------------------------------
 
 
 def _nbytes(obj: Any) -> int:
@@ -101,115 +109,43 @@ def _nbytes(obj: Any) -> int:
     return buf.getbuffer().nbytes
 
 
-def _quantized_layers(model: torch.nn.Module) -> list[tuple[str, torch.nn.Module]]:
-    """Quantized Conv/Linear modules: ``weight()`` is a method and weights can be set."""
-    return [
-        (n, m)
-        for n, m in model.named_modules()
-        if callable(getattr(m, "set_weight_bias", None))
-        and callable(getattr(m, "weight", None))
-        and not isinstance(getattr(m, "weight", None), (torch.Tensor, torch.nn.Module))
-    ]
-
-
-def saved_state(model: torch.nn.Module) -> dict[str, int]:
-    """Bytes of the int8 save by kind: tensor data, and torch.save framing around it."""
+def saved_state(model: torch.nn.Module) -> dict[str, Any]:
+    """Bytes of the int8 deployable state by kind: tensor data, and torch.save framing."""
     kinds: dict[str, int] = defaultdict(int)
-    n_records = 0
-
-    def add(kind: str, t: torch.Tensor) -> None:
-        nonlocal n_records
-        kinds[kind] += t.numel() * t.element_size()
-        n_records += 1
-
+    dtypes: dict[str, str] = {}
+    n_tensors = n_numbers = 0
+    layers = {f"{n}." for n, _ in _int8_layers(model)}
     for key, v in deployable_state(model).items():
-        if isinstance(v, torch.Tensor) and v.is_quantized:
-            add("int8_weights", v.int_repr())
-            add("per_channel_scales_float64", v.q_per_channel_scales())
-            add("per_channel_zero_points_int64", v.q_per_channel_zero_points())
-        elif isinstance(v, tuple):  # a quantized Linear's packed (weight, bias)
-            w, b = v
-            add("int8_weights", w.int_repr())
-            add("per_channel_scales_float64", w.q_per_channel_scales())
-            add("per_channel_zero_points_int64", w.q_per_channel_zero_points())
-            if b is not None:
-                add("biases_float32", b)
-        elif isinstance(v, torch.Tensor) and v.dim() == 0:
-            add("scalar_qparams_0d_tensors", v)
-        elif isinstance(v, torch.Tensor):
-            add("biases_float32" if key.endswith("bias") else "other_tensors", v)
+        if not isinstance(v, torch.Tensor):
+            n_numbers += 1  # scalar qparams, axes, None: pickled inline (framing)
+            continue
+        n_tensors += 1
+        base = key.rpartition(".")[0] + "." if "." in key else ""
+        field = key.rpartition(".")[2]
+        kind = (f"int8_layer_{field}" if base in layers
+                else "bias" if field == "bias" else "other_tensors")
+        kinds[kind] += v.numel() * v.element_size()
+        dtypes[kind] = str(v.dtype).removeprefix("torch.")
     total = _nbytes(deployable_state(model))
     data = sum(kinds.values())
     return {
         **kinds,
+        "dtypes": dtypes,
         "tensor_data": data,
         "framing": total - data,
-        "records": n_records,
+        "tensor_records": n_tensors,
+        "python_numbers": n_numbers,
         "total": total,
     }
 
 
-def lean_int8_state(model: torch.nn.Module) -> dict[str, Any]:
-    """The same int8 model, encoded without waste: a candidate deployable state.
-
-    Per quantized layer: the int8 weights (``int_repr``), per-channel scales as float32
-    (the observers compute them in float32; torch stores them as float64, so the cast is
-    exact, checked here), zero points as int8 (they lie in the int8 range), the float32
-    bias, and the output scale / zero point as Python numbers. Scalar activation qparams
-    of the graph become Python numbers too. Everything else is kept as saved.
-    """
-    sd = model.state_dict()
-    lean: dict[str, Any] = {}
-    done: set[str] = set()
-    for name, m in _quantized_layers(model):
-        w, b = m.weight(), m.bias()
-        scales, zps = w.q_per_channel_scales(), w.q_per_channel_zero_points()
-        assert torch.equal(scales.float().double(), scales), "float32 scales would not be exact"
-        assert int(zps.min()) >= -128 and int(zps.max()) <= 127
-        lean[f"{name}.w_int8"] = w.int_repr()
-        lean[f"{name}.w_scale"] = scales.float()
-        lean[f"{name}.w_zero_point"] = zps.to(torch.int8)
-        lean[f"{name}.w_axis"] = int(w.q_per_channel_axis())
-        lean[f"{name}.bias"] = None if b is None else b.detach().float()
-        lean[f"{name}.scale"] = float(m.scale)
-        lean[f"{name}.zero_point"] = int(m.zero_point)
-        done.update(k for k in sd if k.startswith(f"{name}."))
-    for key, v in sd.items():
-        if key in done:
-            continue
-        lean[key] = v.item() if isinstance(v, torch.Tensor) and v.dim() == 0 else v
-    return lean
-
-
-def load_lean_int8_state(model: torch.nn.Module, lean: dict[str, Any]) -> None:
-    """Write a :func:`lean_int8_state` back into an int8 model of the same structure."""
-    for name, m in _quantized_layers(model):
-        w = torch._make_per_channel_quantized_tensor(
-            lean[f"{name}.w_int8"],
-            lean[f"{name}.w_scale"].double(),
-            lean[f"{name}.w_zero_point"].long(),
-            lean[f"{name}.w_axis"],
-        )
-        m.set_weight_bias(w, lean[f"{name}.bias"])
-        m.scale, m.zero_point = lean[f"{name}.scale"], lean[f"{name}.zero_point"]
-    for key, v in lean.items():
-        owner, _, attr = key.rpartition(".")
-        target = model.get_submodule(owner) if owner else model
-        if attr in ("w_int8", "w_scale", "w_zero_point", "w_axis") or not hasattr(target, attr):
-            continue
-        old = getattr(target, attr)
-        if isinstance(old, torch.Tensor) and not isinstance(v, torch.Tensor):
-            setattr(target, attr, torch.tensor(v, dtype=old.dtype))
-
-
-def lean_roundtrip_exact(model: torch.nn.Module, x: torch.Tensor) -> bool:
-    """Save the lean state, scramble a copy of the model, load it back: same outputs?"""
-    buf = io.BytesIO()
-    torch.save(lean_int8_state(model), buf)
-    buf.seek(0)
-    lean = torch.load(buf, weights_only=True)
+def roundtrip_exact(model: torch.nn.Module, x: torch.Tensor) -> bool:
+    """Save the deployable state, wipe a copy of the model, load it back: same outputs?"""
+    data = io.BytesIO()
+    torch.save(deployable_state(model), data)
+    assert data.getbuffer().nbytes == size_bytes(model)
     clone = copy.deepcopy(model)
-    for _, m in _quantized_layers(clone):  # wipe the copy's weights and output qparams
+    for _, m in _int8_layers(clone):  # wipe the copy's weights and output qparams
         w, b = m.weight(), m.bias()
         zero = torch._make_per_channel_quantized_tensor(
             torch.zeros_like(w.int_repr()),
@@ -221,37 +157,9 @@ def lean_roundtrip_exact(model: torch.nn.Module, x: torch.Tensor) -> bool:
         m.scale, m.zero_point = 1.0, 0
     with torch.inference_mode():
         scrambled = torch.equal(clone(x), model(x))
-        load_lean_int8_state(clone, lean)
+        data.seek(0)
+        load_deployable_state(clone, torch.load(data, weights_only=True))
         return not scrambled and torch.equal(clone(x), model(x))
-
-
-def _narrow(t: torch.Tensor, limit: int) -> torch.Tensor:
-    for dtype in (torch.uint8, torch.int16, torch.int32):
-        if limit <= torch.iinfo(dtype).max:
-            return t.to(dtype)
-    return t.to(torch.int64)
-
-
-def sparse_bytes_narrow(model: torch.nn.Module) -> int:
-    """``compress.sparse_bytes`` with the narrowest index type that fits each layer.
-
-    The kit's CSR stores column indices and row pointers as int32. A layer whose rows are
-    at most 255 (or 32,767) wide can index them with uint8 (int16) instead: the same
-    information, as sparse formats for deployment do. Float Linear/Conv weights only.
-    """
-    state = dict(deployable_state(model))
-    for name, m in model.named_modules():
-        if not isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
-            continue
-        prefix = f"{name}." if name else ""
-        w = state.pop(prefix + "weight").reshape(m.weight.shape[0], -1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            csr = w.to_sparse_csr()
-        state[prefix + "weight.values"] = csr.values()
-        state[prefix + "weight.col_indices"] = _narrow(csr.col_indices(), w.shape[1] - 1)
-        state[prefix + "weight.crow_indices"] = _narrow(csr.crow_indices(), csr.values().numel())
-    return _nbytes(state)
 
 
 # -- the cases --------------------------------------------------------------------------
@@ -266,23 +174,18 @@ def one_seed(cfg: ow.RunConfig, store: ow.RunStore, repeats: int) -> dict[str, A
     out["weight80"] = {
         **basic(res),
         "sparse_size_ratio": res.extras["sparse_bytes"] / res.before["size_bytes"],
-        "sparse_size_ratio_narrow_indices": sparse_bytes_narrow(res.model)
-        / res.before["size_bytes"],
+        "sparse_bytes": res.extras["sparse_bytes"],
         "nonzero_ratio": res.nonzero_params / res.before["params"],
         **latency_ratios(store, res, repeats),
     }
 
     res = run(store, cfg, quant_mode="int8")
     x = ow.experiment.prepare_data(cfg).X_test
-    state = saved_state(res.model)
-    lean = _nbytes(lean_int8_state(res.model))
     out["int8"] = {
         **basic(res),
         **latency_ratios(store, res, repeats),
-        "lean_size_bytes": lean,
-        "lean_size_ratio": lean / res.before["size_bytes"],
-        "lean_roundtrip_exact": lean_roundtrip_exact(res.model, x),
-        "saved_state": state,
+        "roundtrip_exact": roundtrip_exact(res.model, x),
+        "saved_state": saved_state(res.model),
     }
 
     out["bits"] = {}
@@ -328,7 +231,7 @@ def summarize(per_seed: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any
             str(seed): s[case].get("acc", s[case].get("acc_distilled"))
             for seed, s in zip(seeds, per_seed)
         }
-    out["int8"]["lean_roundtrip_exact"] = all(s["int8"]["lean_roundtrip_exact"] for s in per_seed)
+    out["int8"]["roundtrip_exact"] = all(s["int8"]["roundtrip_exact"] for s in per_seed)
     out["int8"]["saved_state"] = per_seed[0]["int8"]["saved_state"]  # same layout each seed
     out["int8"]["scheme"] = "FX static (torch.ao, x86 engine): per-channel int8 weights, BN folded"
     for case, bounds in BOUNDS.items():

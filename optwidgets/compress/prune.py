@@ -37,13 +37,14 @@ import math
 import numbers
 import warnings
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import pandas as pd
 import torch
 import torch.nn.utils.prune as tprune
 from torch import Tensor, nn
 
-from optwidgets.compress.measure import _quantized_weights, deployable_state
+from optwidgets.compress.measure import _int8_layers, _quantized_weights, deployable_state
 from optwidgets.errors import ConfigError
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "agp_schedule",
     "step_amounts",
     "sparse_bytes",
+    "sparse_state",
     "sensitivity",
 ]
 
@@ -310,44 +312,44 @@ def step_amounts(schedule: Sequence[float]) -> list[float]:
 # what a sparse encoding would weigh
 
 
+def _index_dtype(t: Tensor) -> torch.dtype:
+    """The narrowest of uint8 / int16 / int32 / int64 holding every (non-negative) index."""
+    hi = int(t.max()) if t.numel() else 0
+    for dtype in (torch.uint8, torch.int16, torch.int32):
+        if hi <= torch.iinfo(dtype).max:
+            return dtype
+    return torch.int64
+
+
 def _csr_parts(t: Tensor) -> dict[str, Tensor]:
-    """CSR of a weight reshaped to (out, rest), indices as int32 (all our sizes fit)."""
+    """CSR of a weight reshaped to (out, rest); indices in the narrowest type that fits."""
     with warnings.catch_warnings():
         # torch warns once that sparse CSR is "beta"; we only build and size the tensors
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         csr = t.detach().reshape(t.shape[0], -1).to_sparse_csr()
-        csr = torch.sparse_csr_tensor(csr.crow_indices().to(torch.int32),
-                                      csr.col_indices().to(torch.int32), csr.values(), csr.shape,
-                                      check_invariants=True)
-    return {"crow_indices": csr.crow_indices(), "col_indices": csr.col_indices(),
+    crow, col = csr.crow_indices(), csr.col_indices()
+    return {"crow_indices": crow.to(_index_dtype(crow)), "col_indices": col.to(_index_dtype(col)),
             "values": csr.values()}
 
 
-def sparse_bytes(model: nn.Module) -> int:
-    """Bytes of ``torch.save`` of the model with every Linear/Conv weight stored as CSR.
+def sparse_state(model: nn.Module) -> dict[str, object]:
+    """The deployable state with every Linear/Conv weight replaced by its CSR parts.
 
-    Each weight (masks applied) is reshaped to ``(out, in * k * k)`` and converted with
-    ``Tensor.to_sparse_csr``; its values (in the weight's dtype; int8 for quantized modules,
-    with their scales kept dense), int32 column indices and row pointers are saved instead
-    of the dense tensor. Biases, BatchNorm buffers and everything else stay dense. At low
-    sparsity CSR is *larger* than dense (an index per value): that is shown, not hidden.
-
-    Example
-    -------
-    >>> import torch.nn as nn
-    >>> from optwidgets.compress.measure import size_bytes
-    >>> m = prune_weights(nn.Sequential(nn.Linear(100, 100)), 0.9)
-    >>> sparse_bytes(m) < size_bytes(m)
-    True
+    ``<layer>.weight`` becomes ``<layer>.weight.values``, ``.col_indices`` and
+    ``.crow_indices`` (see :func:`sparse_bytes`); everything else is
+    :func:`~optwidgets.compress.measure.deployable_state` as is. Rebuild a weight with
+    ``torch.sparse_csr_tensor(crow.long(), col.long(), values, (out, rest)).to_dense()``.
     """
-    import io
-
     state = dict(deployable_state(model))
+    int8 = {name for name, _ in _int8_layers(model)}
     for name, m in model.named_modules():
         prefix = f"{name}." if name else ""
         if isinstance(m, _LAYER):
-            state.pop(prefix + "weight", None)
-            parts = _csr_parts(m.weight)
+            w = state.pop(prefix + "weight", None)  # masks applied, k-bit values shipped
+            parts = _csr_parts(w if isinstance(w, Tensor) else m.weight)
+        elif name in int8 and prefix + "weight_scale" in state:
+            # lean int8 layer: its int8 values go sparse; scales, bias stay as saved
+            parts = _csr_parts(cast(Tensor, state.pop(prefix + "weight")))
         else:
             q = list(_quantized_weights(m))
             if not q:
@@ -368,8 +370,35 @@ def sparse_bytes(model: nn.Module) -> int:
                 state[prefix + "bias"] = q[1].detach()
         for part, t in parts.items():
             state[f"{prefix}weight.{part}"] = t
+    return state
+
+
+def sparse_bytes(model: nn.Module) -> int:
+    """Bytes of ``torch.save`` of the model with every Linear/Conv weight stored as CSR.
+
+    Each weight (masks applied, as :func:`~optwidgets.compress.measure.deployable_state`
+    ships it) is reshaped to ``(out, in * k * k)`` and converted with
+    ``Tensor.to_sparse_csr``; its values (in the weight's dtype; int8 for quantized layers,
+    whose scales and zero points stay dense as deployed), column indices and row pointers
+    are saved instead of the dense tensor (see :func:`sparse_state`). Each index tensor has
+    the narrowest integer type that holds its largest entry: uint8 up to 255, int16 up to
+    32,767, else int32 (int64 beyond), as deployment sparse formats do; a row of at most
+    256 columns is indexed with one byte per non-zero. Biases, BatchNorm buffers and
+    everything else stay dense. At low sparsity CSR is still *larger* than dense (an index
+    per value): that is shown, not hidden.
+
+    Example
+    -------
+    >>> import torch.nn as nn
+    >>> from optwidgets.compress.measure import size_bytes
+    >>> m = prune_weights(nn.Sequential(nn.Linear(100, 100)), 0.9)
+    >>> sparse_bytes(m) < size_bytes(m)
+    True
+    """
+    import io
+
     buf = io.BytesIO()
-    torch.save(state, buf)
+    torch.save(sparse_state(model), buf)
     return buf.getbuffer().nbytes
 
 

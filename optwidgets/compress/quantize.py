@@ -23,14 +23,15 @@ Three kinds, three honesty levels:
     calibration data, BatchNorm folded into the conv, conv+ReLU fused, ``convert_fx``).
     It quantizes Conv *and* Linear layers without editing the model. Measured on this
     2-core CPU (x86 engine, fp32 -> int8, one thread, best of 5 medians; random weights,
-    512 calibration inputs; sizes are ``size_bytes``):
+    512 calibration inputs; sizes are ``size_bytes``, the lean int8 save of
+    ``measure.deployable_state``):
 
     ==============================  ==========  ===============  ===============
     model                           size        batch 1 (ms)     batch 256 (ms)
     ==============================  ==========  ===============  ===============
-    zoo ``cnn`` on digits (1x8x8)   0.33x       0.071 -> 0.099   7.25 -> 0.63
-    zoo ``mlp`` 64-128-10           0.42x       0.017 -> 0.044   0.058 -> 0.068
-    MLP 784-512-512-10              0.26x       0.104 -> 0.062   2.08 -> 0.66
+    zoo ``cnn`` on digits (1x8x8)   0.29x       0.071 -> 0.099   7.25 -> 0.63
+    zoo ``mlp`` 64-128-10           0.34x       0.017 -> 0.044   0.058 -> 0.068
+    MLP 784-512-512-10              0.25x       0.104 -> 0.062   2.08 -> 0.66
     ==============================  ==========  ===============  ===============
 
     With two threads on an idle machine: MLP 784-512-512-10 batch 256 1.13 -> 0.37 ms,

@@ -1,4 +1,5 @@
 import copy
+import io
 import math
 
 import pytest
@@ -18,6 +19,7 @@ from optwidgets.compress.prune import (
     remove_masks,
     sensitivity,
     sparse_bytes,
+    sparse_state,
     step_amounts,
 )
 from optwidgets.errors import ConfigError
@@ -176,6 +178,59 @@ def test_sparse_bytes_vs_dense():
     assert sparse_bytes(m) < 0.6 * dense
     remove_masks(m)
     assert sparse_bytes(m) == sparse_bytes(copy.deepcopy(m))
+
+
+def _int32_csr_bytes(model: nn.Module) -> int:
+    """The former encoding: the same CSR parts with int32 indices."""
+    state = {k: v.to(torch.int32) if k.endswith("_indices") else v
+             for k, v in sparse_state(model).items()}
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    return len(buf.getvalue())
+
+
+def test_sparse_indices_narrowest_dtype_that_fits():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(200, 300), nn.ReLU(), nn.Linear(300, 10), nn.Linear(10, 70_000))
+    prune_weights(m, 0.8)
+    st = sparse_state(m)
+    # 200 wide -> uint8 columns, 300 wide -> int16; 12,000 non-zeros -> int16 row pointers
+    assert st["0.weight.col_indices"].dtype == torch.uint8
+    assert st["0.weight.crow_indices"].dtype == torch.int16
+    assert st["2.weight.col_indices"].dtype == torch.int16
+    assert st["2.weight.crow_indices"].dtype == torch.int16  # 600 non-zeros
+    assert st["3.weight.col_indices"].dtype == torch.uint8  # 10 wide
+    assert st["3.weight.crow_indices"].dtype == torch.int32  # 140,000 non-zeros
+    assert st["0.weight.values"].dtype == torch.float32  # values keep their dtype
+
+
+def test_sparse_narrow_indices_smaller_at_80_and_still_larger_than_dense_at_0():
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10))
+    dense = size_bytes(m)
+    assert _int32_csr_bytes(m) > sparse_bytes(m) > dense  # 0%: still larger, shown
+    prune_weights(m, 0.8)
+    assert sparse_bytes(m) < _int32_csr_bytes(m)
+    assert sparse_bytes(m) < 0.45 * dense
+
+
+def test_sparse_round_trip_rebuilds_masked_weight(cnn):
+    prune_weights(cnn, 0.8)
+    buf = io.BytesIO()
+    torch.save(sparse_state(cnn), buf)
+    saved = torch.load(io.BytesIO(buf.getvalue()), weights_only=True)
+    assert len(buf.getvalue()) == sparse_bytes(cnn)
+    for name, layer in prunable_layers(cnn):
+        w = layer.weight.detach()  # masked
+        assert int((w == 0).sum()) >= 0.79 * w.numel()
+        crow, col, values = (saved[f"{name}.weight.{p}"]
+                             for p in ("crow_indices", "col_indices", "values"))
+        assert crow.dtype in (torch.uint8, torch.int16) and col.dtype == torch.uint8
+        rows = torch.sparse_csr_tensor(crow.long(), col.long(), values,
+                                       (w.shape[0], w[0].numel()),
+                                       check_invariants=True).to_dense()
+        assert torch.equal(rows.reshape(w.shape), w)
+        assert f"{name}.weight" not in saved
 
 
 def test_sensitivity(mlp, cnn, x):
