@@ -145,17 +145,12 @@ def _grid_points(params: Sequence[Any], study: Any, seed: int | None) -> list[di
         dict(zip(names, combo)) for combo in itertools.product(*[p.grid_values() for p in params])
     ]
     np.random.RandomState(seed).shuffle(points)
-    done = [t.params for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
-    return [pt for pt in points if pt not in done]
-
-
-def _grid_remaining(study: Any, size: int) -> int:
-    visited = {
-        t.system_attrs.get("grid_id")
+    done = {
+        tuple(sorted(t.params.items()))
         for t in study.get_trials(deepcopy=False)
-        if t.state.is_finished() and "grid_id" in t.system_attrs
+        if t.state.is_finished()
     }
-    return max(size - len(visited), 0)
+    return [pt for pt in points if tuple(sorted(pt.items())) not in done]
 
 
 def search(
@@ -323,9 +318,9 @@ def search(
             _check_study(study, meta)
             _fail_dead_trials(study)
             budget = n_trials
-            if size is not None:
-                left = _grid_remaining(study, size)
-                budget = left if budget is None else min(budget, left)
+            grid = _grid_points(params, study, seed) if size is not None else None
+            if grid is not None:
+                budget = len(grid) if budget is None else min(budget, len(grid))
             runner = TrialRunner(
                 base.to_dict(),
                 params,
@@ -337,6 +332,13 @@ def search(
                 cancel=cancel,
             )
             if not parallel:
+                if grid is not None and any(
+                    t.state.is_finished() and "grid_id" not in t.system_attrs
+                    for t in study.get_trials(deepcopy=False)
+                ):  # resuming a grid that workers started: deal out the rest the same way
+                    for point in grid[:budget]:
+                        study.enqueue_trial(point)
+                    study.sampler = optuna.samplers.RandomSampler(seed=seed)
                 _run_here(study, runner, budget, timeout, cancel, study_cbs)
             else:
                 from optwidgets.search._executors import TrialJob, drive
@@ -345,7 +347,6 @@ def search(
                 # a grid is dealt out here: each job gets one unvisited point, enqueued
                 # (Optuna hands a waiting trial to exactly one worker); GridSampler in
                 # each worker would let two workers pick the same point at once
-                grid = _grid_points(params, study, seed) if method == "grid" else None
 
                 def make_job(slot: int) -> TrialJob:
                     if grid is not None:
@@ -363,8 +364,6 @@ def search(
                     )
 
                 limit = budget if budget is not None else 10**9  # timeout-only search
-                if grid is not None:
-                    limit = min(limit, len(grid))
                 drive(
                     pool,
                     study,

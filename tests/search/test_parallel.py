@@ -106,6 +106,20 @@ def test_a_worker_that_dies_fails_only_its_trial(two_workers, store, tmp_path):
     assert len(store) == 3
 
 
+def test_a_grid_started_by_workers_is_finished_in_one_process(two_workers, store, tmp_path):
+    space = {"lr": [0.01, 0.02, 0.03], "optimizer": ["adam", "sgd"]}
+    journal = tmp_path / "grid.log"
+    first = ow.search(
+        TINY, space=space, method="grid", n_trials=4, n_workers=2, storage=journal, store=store
+    )
+    assert len(first.trials_frame()) == 4
+    rest = ow.search(TINY, space=space, method="grid", storage=journal, store=store, pruner=False)
+    frame = rest.trials_frame()
+    points = set(zip(frame["params_lr"], frame["params_optimizer"]))
+    assert len(frame) == 6 and len(points) == 6  # every point once, none twice
+    assert (frame["state"] == "COMPLETE").all()
+
+
 needs_dask = pytest.mark.skipif(
     importlib.util.find_spec("distributed") is None,
     reason="needs dask[distributed] (pip install 'optwidgets[dask]')",
