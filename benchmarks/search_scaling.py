@@ -11,6 +11,10 @@ Measured, in this order:
 
 - ``plain_loop_s``: the same 16 ``ow.run`` calls (the configs the 1-worker search
   chose) in a plain ``for`` loop: the cost of the training and measuring itself.
+- ``plain_parallel_2_s``: the same 16 runs mapped over a plain pool of two processes
+  (``multiprocessing``, no Optuna): what two cores give at that moment, so
+  ``speedup_plain_2`` is the ceiling the search's speedups can be held against on a
+  shared machine.
 - ``wall_1_s``: ``ow.search(..., n_workers=1)`` (Optuna's loop in this process).
 - ``wall_local_2_s``: ``n_workers=2`` on a warm :func:`optwidgets.search.worker_pool`;
   ``startup_local_s`` is the time to start those two workers (reported, not included).
@@ -33,6 +37,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import multiprocessing
 import os
 import sys
 import tempfile
@@ -42,6 +47,7 @@ import torch
 
 import optwidgets as ow
 from optwidgets.search import worker_pool
+from optwidgets.search._executors import _init_worker
 
 SPACE = {"lr": ("log", 1e-3, 3e-2), "dropout": ("float", 0.0, 0.3)}
 
@@ -64,9 +70,13 @@ def calibrate(seconds: float) -> tuple[ow.RunConfig, float]:
     return cfg, timed(cfg.epochs)
 
 
-def _warm_dask_worker() -> int:
-    from optwidgets.search._executors import _init_worker
+def _run_one(args: tuple[ow.RunConfig, str]) -> float:
+    """One plain ``ow.run`` in a worker of the reference pool; returns its train seconds."""
+    cfg, store = args
+    return ow.run(cfg, store=store).train_seconds
 
+
+def _warm_dask_worker() -> int:
     _init_worker()
     return os.getpid()
 
@@ -104,13 +114,24 @@ def main(argv: list[str] | None = None) -> dict:
         out = fn()
         return time.perf_counter() - t0, out
 
-    walls: dict[str, list[float]] = {"one": [], "plain": [], "local_2": [], "dask_2": []}
+    walls: dict[str, list[float]] = {
+        "one": [],
+        "plain": [],
+        "plain_2": [],
+        "local_2": [],
+        "dask_2": [],
+    }
     completed: dict[str, int] = {}
     startup: dict[str, float] = {}
     plain_train = 0.0
     with contextlib.ExitStack() as stack:
         pool = stack.enter_context(worker_pool(2))
         startup["local"] = pool.warm()
+        # the reference for 2 workers: the same plain ow.run calls in 2 plain processes
+        ref = stack.enter_context(
+            multiprocessing.get_context("spawn").Pool(2, initializer=_init_worker)
+        )
+        ref.map(_run_one, [(cfg.replace(epochs=1), os.path.join(tmp, "warm"))] * 2)
         address = None
         if not args.no_dask:
             from distributed import Client, LocalCluster
@@ -145,6 +166,12 @@ def main(argv: list[str] | None = None) -> dict:
                 )
             )
             walls["plain"].append(wall)
+            wall, _ = timed(
+                lambda cs=configs, r=r: ref.map(
+                    _run_one, [(c, os.path.join(tmp, f"plain2_{r}")) for c in cs], chunksize=1
+                )
+            )
+            walls["plain_2"].append(wall)
             wall, two = timed(lambda: sweep(n_workers=2))
             walls["local_2"].append(wall)
             completed["local_2"] = int((two.trials_frame()["state"] == "COMPLETE").sum())
@@ -166,6 +193,8 @@ def main(argv: list[str] | None = None) -> dict:
         "wall_1_s": best["one"],
         "wall_local_2_s": best["local_2"],
         "startup_local_s": startup["local"],
+        "plain_parallel_2_s": best["plain_2"],
+        "speedup_plain_2": best["plain"] / best["plain_2"],
         "speedup_local_2": best["one"] / best["local_2"],
         "speedup_local_2_cold": best["one"] / (best["local_2"] + startup["local"]),
         "overhead_per_trial_ms": 1000 * (best["one"] - best["plain"]) / n,
