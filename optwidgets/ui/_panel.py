@@ -90,6 +90,10 @@ class RunPanel:
         self.stop_button.on_click(lambda _: self.stop())
         self.progress = ProgressView()
         self.status_html = W.HTML("")
+        # stable CSS hooks for notebooks' own styling and for the browser test
+        self.train_button.add_class("ow-train")
+        self.stop_button.add_class("ow-stop")
+        self.status_html.add_class("ow-status")
         self._set_status("ready", "ready: set the controls and press Train")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:

@@ -118,6 +118,7 @@ class RunsTable:
         self.export_button = W.Button(description="Export CSV", icon="download")
         self.message = W.HTML("")
         self.table = W.HTML("")
+        self.table.add_class("ow-runs-table")
         self.select = W.SelectMultiple(
             options=[],
             rows=6,

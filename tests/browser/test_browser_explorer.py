@@ -71,16 +71,13 @@ def _actions(root):
 
 
 def _button(root, text: str):
-    buttons = _actions(root).locator("button.jupyter-button")
-    return buttons.filter(has_text=re.compile(rf"^\s*{text}\s*$"))
+    """Train / Stop by their CSS hooks (``ow-train``, ``ow-stop``) in the action row."""
+    return _actions(root).locator(f"button.ow-{text.lower()}")
 
 
 def _status(root) -> str:
-    """The status line: the first line after the action row that starts with a state."""
-    after = _actions(root).locator(
-        "xpath=following-sibling::div[contains(concat(' ', @class, ' '), ' widget-html ')]"
-    )
-    return after.filter(has_text=re.compile(STATES)).first.inner_text().strip()
+    """The Explorer's status line (CSS hook ``ow-status``, next to the action row)."""
+    return root.locator(".ow-status").first.inner_text().strip()
 
 
 def _wait_status(page, root, prefix: str, timeout: float = 60) -> str:
