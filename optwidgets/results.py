@@ -174,8 +174,9 @@ def _row(d: dict[str, Any]) -> dict[str, Any]:
     for k in (*MEASURE_KEYS, "train_seconds"):
         row[k] = d.get(k)
     for k, v in (d.get("extras") or {}).items():
-        if isinstance(v, (int, float)) or v is None:
-            row[k] = v
+        if isinstance(v, (int, float, str)) or v is None:
+            if k != "traceback":  # the status and error columns say it; the JSON keeps it
+                row[k] = v
     for k, v in (d.get("before") or {}).items():
         if isinstance(v, (int, float)) or v is None:
             row[f"before_{k}"] = v

@@ -27,12 +27,14 @@ from optwidgets.ui._spec import Control, Tab
 from optwidgets.ui.explorer import Explorer
 from optwidgets.ui.lessons import LearningRateExplorer, OptimizerRace
 from optwidgets.ui.presets import PRESETS, Preset
+from optwidgets.ui.search_panel import SearchPanel
 from optwidgets.ui.tabs import register_tab, tabs, unregister_tab
 
 __all__ = [
     "Explorer",
     "LearningRateExplorer",
     "OptimizerRace",
+    "SearchPanel",
     "PRESETS",
     "Preset",
     "Control",
