@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,8 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_lab = sub.add_parser("lab", help="open JupyterLab on the quickstart notebook")
     p_lab.add_argument("--notebook", default="notebooks/00_quickstart.ipynb")
-    p_lab.add_argument("lab_args", nargs=argparse.REMAINDER,
-                       help="further arguments for jupyter lab")
+    p_lab.set_defaults(lab_args=[])  # unknown flags (--port 8899 ...) go on to jupyter lab
 
     try:
         from optwidgets.search.cli import add_sweep_parser
@@ -124,13 +124,20 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     if not nb.exists():
         return _error(f"notebook={str(nb)!r} does not exist: run from the optwidgets checkout "
                       "or pass --notebook PATH")
-    return subprocess.call(["jupyter", "lab", str(nb), *args.lab_args])
+    extra = list(args.lab_args)
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
+        extra.append("--allow-root")  # containers and Binder-like boxes often run as root
+    return subprocess.call(["jupyter", "lab", str(nb), *extra])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``optwidgets`` command; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown and args.command != "lab":
+        parser.error("unrecognized arguments: " + " ".join(unknown))
+    if args.command == "lab":
+        args.lab_args = unknown
     try:
         if args.command == "run":
             return _cmd_run(args)

@@ -51,3 +51,12 @@ def test_bad_input_exits_non_zero_with_a_clear_message(args, fragment):
     assert out.returncode != 0
     assert fragment in out.stderr and "Traceback" not in out.stderr
     assert out.stdout == ""
+
+
+def test_lab_passes_unknown_flags_to_jupyter_and_checks_the_notebook(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "optwidgets", "lab", "--notebook",
+                          str(tmp_path / "missing.ipynb"), "--port", "9"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "missing.ipynb" in out.stderr
+    out = _cli("run", "--port", "9")
+    assert out.returncode == 2 and "unrecognized arguments: --port" in out.stderr
