@@ -1,10 +1,10 @@
 """The fit loop: data already on the device, batches taken by index, no DataLoader.
 
-The hot loop does only what a plain PyTorch loop does, plus a cancel check, an
-in-place copy of the loss into a per-epoch device buffer and the batch hooks that a
-callback actually overrides. It never synchronizes with a GPU per step: losses are
-read back once per epoch (and NaN/Inf checked then, and every step on CPU, where
-reading a scalar costs nothing).
+The hot loop does only what a plain PyTorch loop does, plus a cancel check,
+keeping the step's loss (a float on CPU, a device tensor on a GPU) and the batch hooks
+that a callback actually overrides. It never synchronizes with a GPU per step: losses are
+read back once per epoch (and NaN/Inf checked then; on CPU, where reading a scalar
+costs nothing, every step).
 
 Example
 -------
@@ -141,9 +141,10 @@ class Trainer:
         augment = self.augment
         cancel = run.cancel
         hooks = self.callbacks.batch_hooks
-        check_each_step = self.device.type == "cpu"  # reading a CPU scalar costs nothing
+        # On CPU a loss is read as a float each step (free, and NaN is caught at once); on a
+        # GPU the detached loss tensors are kept and read back once per epoch (no sync).
+        on_cpu = self.device.type == "cpu"
         gen = torch.Generator().manual_seed(shuffle_seed(cfg.seed, run.step))
-        losses = torch.zeros(spe, device=self.device)
 
         run.phase, run.epochs, run.steps_per_epoch = phase, epochs, spe
         run.total_steps, run.phase_step = spe * epochs, 0
@@ -154,6 +155,7 @@ class Trainer:
             run.epoch = epoch
             perm = torch.randperm(n, generator=gen).to(self.device, non_blocking=True)
             first_step = run.step + 1
+            step_losses: list = []
             for i in range(spe):
                 if cancel.is_set():
                     raise StopRun("cancelled")
@@ -188,15 +190,21 @@ class Trainer:
                 if sched is not None:
                     sched.step()
                 loss = loss.detach()
-                losses[i] = loss
                 run.step += 1
                 run.phase_step += 1
                 for hook in hooks:
                     hook(run, loss)
-                if check_each_step and not math.isfinite(loss.item()):
-                    self._log_losses(losses[:i + 1], first_step, phase)
-                    raise RunDiverged(f"training loss became {loss.item()} at step {run.step}")
-            train_loss = self._log_losses(losses, first_step, phase)
+                if on_cpu:
+                    value = loss.item()
+                    step_losses.append(value)
+                    if not math.isfinite(value):
+                        self._log_losses(step_losses, first_step)
+                        raise RunDiverged(f"training loss became {value} at step {run.step}")
+                else:
+                    step_losses.append(loss)
+            if not on_cpu:
+                step_losses = torch.stack(step_losses).tolist() if step_losses else []
+            train_loss = self._log_losses(step_losses, first_step)
             if not math.isfinite(train_loss):
                 raise RunDiverged(f"training loss became {train_loss} in epoch {epoch}")
             val_loss, val_acc, _ = evaluate(model, self.data.X_val, self.data.y_val)
@@ -221,10 +229,9 @@ class Trainer:
             run.extra["best_epoch"] = self.best_epoch
         return "done"
 
-    def _log_losses(self, losses: torch.Tensor, first_step: int, phase: str) -> float:
-        """Write the epoch's per-step losses into the history (one device read)."""
-        values = losses.tolist()
-        epoch = self.run.epoch
+    def _log_losses(self, values: list[float], first_step: int) -> float:
+        """Write the epoch's per-step losses into the history; returns their mean."""
+        epoch, phase = self.run.epoch, self.run.phase
         self.run.history_rows.extend(
             (first_step + k, epoch, phase, "train", "loss", v) for k, v in enumerate(values))
         return sum(values) / max(len(values), 1)
