@@ -174,9 +174,9 @@ def _row(d: dict[str, Any]) -> dict[str, Any]:
     for k in (*MEASURE_KEYS, "train_seconds"):
         row[k] = d.get(k)
     for k, v in (d.get("extras") or {}).items():
-        if isinstance(v, (int, float, str)) or v is None:
-            if k != "traceback":  # the status and error columns say it; the JSON keeps it
-                row[k] = v
+        # the traceback stays in the JSON: the status and error columns say what happened
+        if (isinstance(v, (int, float, str)) or v is None) and k != "traceback":
+            row[k] = v
     for k, v in (d.get("before") or {}).items():
         if isinstance(v, (int, float)) or v is None:
             row[f"before_{k}"] = v
