@@ -6,7 +6,7 @@ Example
 >>> import torch
 >>> m = classification_metrics(torch.tensor([0, 1, 1]), torch.tensor([0, 1, 0]), 2)
 >>> round(m["test_acc"], 3), m["confusion"]
-(0.667, [[1, 0], [1, 1]])
+(0.667, [[1, 1], [0, 1]])
 """
 
 from __future__ import annotations
