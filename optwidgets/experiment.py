@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import os
 import random
 import threading
 import time
 import traceback
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -110,9 +112,24 @@ def _evaluate_and_measure(model: nn.Module, data: Any, device: torch.device) -> 
     return out
 
 
-def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = None,
-        data: Any = None, model: nn.Module | None = None,
-        store: RunStore | str | bool | None = None, cancel: threading.Event | None = None,
+def _as_store(store: RunStore | str | os.PathLike | bool | None) -> RunStore | None:
+    """None or True: the default store; False: none; a path: a store there."""
+    if store is None or store is True:
+        return default_store()
+    if store is False:
+        return None
+    if isinstance(store, RunStore):
+        return store
+    if isinstance(store, (str, os.PathLike)):
+        return RunStore(store)
+    raise ConfigError("store", store, "a RunStore, a folder path, True / None (the default "
+                      "store) or False (do not save)")
+
+
+def run(config: RunConfig | None = None, *, callbacks: Sequence[Callback] | None = None,
+        data: Any = None, model: nn.Module | str | None = None,
+        store: RunStore | str | os.PathLike | bool | None = None,
+        cancel: threading.Event | None = None,
         run_id: str | None = None, **overrides: Any) -> RunResult:
     """Train, compress and measure one configuration.
 
@@ -149,23 +166,20 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
     cfg.validate()
     device = resolve_device(cfg.device)
     _preflight(cfg, device)
-    if store is None:
-        store = default_store()
-    elif isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
-        store = RunStore(store)
+    run_store = _as_store(store)
     cbs = CallbackList(callbacks)
 
     seed_everything(cfg.seed)
     prepared = prepare_data(cfg, data)
     teacher_model = None
     if cfg.distill_student and cfg.distill_teacher:
-        teacher_model = (store or default_store()).load_model(cfg.distill_teacher)
+        teacher_model = (run_store or default_store()).load_model(cfg.distill_teacher)
     if model is None:
         model = build_model_for(cfg, prepared.input_shape, prepared.num_classes)
     from optwidgets.transfer import prepare_transfer  # scratch: (model, None)
 
     model, param_groups = prepare_transfer(model, cfg, data=prepared,
-                                           store=store if store is not False else None)
+                                           store=run_store)
     if _compressing(cfg):  # refuse a compression this model cannot take before training it
         from optwidgets.compress.pipeline import preflight
 
@@ -250,8 +264,8 @@ def run(config: RunConfig | None = None, *, callbacks: list[Callback] | None = N
             result.status = "failed"
             result.error = f"measuring failed: {type(exc).__name__}: {exc}"
     result.finished_at = _dt.datetime.now().isoformat(timespec="seconds")
-    if store is not False:
-        store.save(result, weights=weights)  # persist before anything else can fail
+    if run_store is not None:
+        run_store.save(result, weights=weights)  # persist before anything else can fail
     cbs.run_end(state, result)
     return result
 

@@ -165,3 +165,13 @@ def test_a_compression_the_model_cannot_take_is_refused_before_training(tmp_path
 def test_keyword_overrides_and_a_model_name():
     res = ow.run(dataset="xor", model="mlp", hidden=(8,), epochs=1, store=False)
     assert res.status == "done" and res.config.model == "mlp" and res.config.hidden == (8,)
+
+
+def test_store_argument_forms(tmp_path):
+    from optwidgets.experiment import _as_store
+
+    assert _as_store(False) is None
+    assert _as_store(tmp_path).path == tmp_path
+    assert _as_store(True).path == _as_store(None).path
+    with pytest.raises(ConfigError, match="store=3"):
+        _as_store(3)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +101,7 @@ class CallbackList:
     """Dispatches events to callbacks; hooks a callback did not override are never called
     (so an empty per-batch path costs nothing in the training loop)."""
 
-    def __init__(self, callbacks: list[Callback] | None = None) -> None:
+    def __init__(self, callbacks: Sequence[Callback] | None = None) -> None:
         self.callbacks = list(callbacks or [])
         for cb in self.callbacks:
             if not isinstance(cb, Callback):

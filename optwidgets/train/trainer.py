@@ -125,7 +125,8 @@ class Trainer:
         X, y = self.data.X_train, self.data.y_train
         n, bs = len(X), cfg.batch_size
         spe = math.ceil(n / bs)
-        params = self.param_groups or [p for p in model.parameters() if p.requires_grad]
+        params: list[Any] = (list(self.param_groups) if self.param_groups
+                             else [p for p in model.parameters() if p.requires_grad])
         opt = make_optimizer(params, cfg)
         sched = make_scheduler(opt, cfg, spe, epochs)
         autocast, scaler = _amp_context(cfg, self.device)
