@@ -26,7 +26,9 @@ import inspect
 import json
 import os
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from optwidgets.config import RunConfig
 from optwidgets.errors import ConfigError
@@ -108,7 +110,7 @@ def _lit(value: object) -> str:
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
-def _src(obj: object) -> str:
+def _src(obj: Callable[..., Any]) -> str:
     return textwrap.dedent(inspect.getsource(obj)).rstrip() + "\n"
 
 
@@ -116,6 +118,7 @@ def _shape(cfg: RunConfig) -> tuple[tuple[int, ...], int]:
     """Input shape and class count, known without loading the data."""
     from optwidgets.data.toy import TOY_CLASSES
 
+    shape: tuple[int, ...]
     if cfg.dataset == "digits":
         shape, k = (1, 8, 8), 10
     else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -146,6 +146,7 @@ def is_image_dataset(name: str) -> bool:
 
 
 def _call_loader(name: str, loader: Loader, args: dict[str, Any]) -> tuple[Dataset, set[str]]:
+    params: Mapping[str, inspect.Parameter]
     try:
         params = inspect.signature(loader).parameters
     except (TypeError, ValueError):  # builtins without a signature: pass the basics
@@ -221,7 +222,8 @@ def load_dataset(
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ConfigError("seed", seed, "an integer >= 0")
     check_fractions(val_fraction, test_fraction)
-    subset = {"classes": tuple(classes), "train_fraction": train_fraction,
+    chosen = tuple(classes)
+    subset = {"classes": chosen, "train_fraction": train_fraction,
               "labels_per_class": labels_per_class}
     if name in BUILTIN_NAMES:
         raw = builtin_raw(name, n_samples=n_samples, noise=noise, seed=int(seed))
@@ -243,7 +245,7 @@ def load_dataset(
     else:
         raise unknown_name("dataset", name, dataset_names())
     if "classes" not in done:
-        ds = select_classes(ds, subset["classes"])
+        ds = select_classes(ds, chosen)
     ds = thin_train(
         ds,
         seed=int(seed),

@@ -144,7 +144,9 @@ def _grid_points(params: Sequence[Any], study: Any, seed: int | None) -> list[di
     points = [
         dict(zip(names, combo)) for combo in itertools.product(*[p.grid_values() for p in params])
     ]
-    np.random.RandomState(seed).shuffle(points)
+    order = list(range(len(points)))  # shuffled as indices: the same draws, the same order
+    np.random.RandomState(seed).shuffle(order)
+    points = [points[i] for i in order]
     done = {
         tuple(sorted(t.params.items()))
         for t in study.get_trials(deepcopy=False)
@@ -270,9 +272,9 @@ def search(
         if not isinstance(cb, Callback):
             raise ConfigError("run_callbacks", cb, "instances of optwidgets.Callback")
     study_cbs = list(callbacks or [])
-    for cb in study_cbs:
-        if not callable(cb):
-            raise ConfigError("callbacks", cb, "callables taking (study, frozen_trial)")
+    for study_cb in study_cbs:
+        if not callable(study_cb):
+            raise ConfigError("callbacks", study_cb, "callables taking (study, frozen_trial)")
     store_arg = _store_arg(store)
     cancel = cancel or threading.Event()
     parallel = executor == "dask" or (n_workers or 1) > 1
@@ -343,6 +345,8 @@ def search(
             else:
                 from optwidgets.search._executors import TrialJob, drive
 
+                # resolve_storage(workers=True) always gives workers a spec (or refuses)
+                assert spec is not None, "workers need a storage spec"
                 offset = len(study.trials)
                 # a grid is dealt out here: each job gets one unvisited point, enqueued
                 # (Optuna hands a waiting trial to exactly one worker); GridSampler in

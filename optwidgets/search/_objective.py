@@ -20,7 +20,7 @@ import os
 import socket
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from optwidgets.config import RunConfig
 from optwidgets.errors import ConfigError, unknown_name
@@ -33,7 +33,7 @@ __all__ = ["OBJECTIVES", "TrialRunner", "TrialFailed", "parse_objectives", "ATTR
 ATTR = "ow"  # the trial user attribute holding the run's id, status, metrics and measures
 
 # objective -> direction; values come from RunResult.metrics, its measures or its extras
-OBJECTIVES: dict[str, str] = {
+OBJECTIVES: dict[str, Literal["minimize", "maximize"]] = {
     "test_acc": "maximize",
     "val_acc": "maximize",
     "f1": "maximize",

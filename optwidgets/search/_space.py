@@ -63,6 +63,13 @@ class Param:
     integer: bool = False  # suggest integers (int spec, or a log range on an int field)
     decode_map: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
+    def _bounds(self) -> tuple[float, float]:
+        """``(low, high)`` of a range (log, float, int): parse_space sets both for those."""
+        if self.low is None or self.high is None:
+            # TypeError, as int(None) / float(None) raised here before
+            raise TypeError(f"parameter {self.name!r} ({self.kind}) has no range bounds")
+        return self.low, self.high
+
     def distribution(self) -> Any:
         """The Optuna distribution of this parameter."""
         from optuna.distributions import (
@@ -73,21 +80,19 @@ class Param:
 
         if self.kind == "choice":
             return CategoricalDistribution(self.choices)
+        lo, hi = self._bounds()
         if self.integer:
-            return IntDistribution(int(self.low), int(self.high), log=self.kind == "log")
-        return FloatDistribution(float(self.low), float(self.high), log=self.kind == "log")
+            return IntDistribution(int(lo), int(hi), log=self.kind == "log")
+        return FloatDistribution(float(lo), float(hi), log=self.kind == "log")
 
     def suggest(self, trial: Any) -> Any:
         """Ask an Optuna trial for a value; returns the RunConfig value."""
         if self.kind == "choice":
             return self.decode(trial.suggest_categorical(self.name, list(self.choices)))
+        lo, hi = self._bounds()
         if self.integer:
-            return trial.suggest_int(
-                self.name, int(self.low), int(self.high), log=self.kind == "log"
-            )
-        return trial.suggest_float(
-            self.name, float(self.low), float(self.high), log=self.kind == "log"
-        )
+            return trial.suggest_int(self.name, int(lo), int(hi), log=self.kind == "log")
+        return trial.suggest_float(self.name, float(lo), float(hi), log=self.kind == "log")
 
     def decode(self, value: Any) -> Any:
         if isinstance(value, str) and value in self.decode_map:
@@ -98,7 +103,7 @@ class Param:
         """The values a grid search visits."""
         if self.kind == "choice":
             return list(self.choices)
-        lo, hi = self.low, self.high
+        lo, hi = self._bounds()
         if self.integer:
             span = int(hi) - int(lo) + 1
             n = self.grid_points or (span if span <= 10 else _DEFAULT_GRID_POINTS)
@@ -117,7 +122,8 @@ class Param:
         if self.kind == "choice":
             sep = "|" if any("," in str(c) for c in self.choices) else ","
             return f"{self.name}=choice:" + sep.join(str(c) for c in self.choices)
-        lo, hi = (int(self.low), int(self.high)) if self.integer else (self.low, self.high)
+        low, high = self._bounds()
+        lo, hi = (int(low), int(high)) if self.integer else (low, high)
         text = f"{self.name}={self.kind}:{lo:g}:{hi:g}"
         return text + (f":{self.grid_points}" if self.grid_points else "")
 

@@ -115,7 +115,7 @@ def open_storage(spec: StorageSpec, *, create: bool = False) -> Any:
                 f"the study's journal file {spec.target} does not exist on {socket.gethostname()}"
             )
         path.parent.mkdir(parents=True, exist_ok=True)
-        storage = JournalStorage(JournalFileBackend(str(path)))
+        storage: optuna.storages.BaseStorage = JournalStorage(JournalFileBackend(str(path)))
     else:
         storage = optuna.storages.RDBStorage(spec.target)
     _OPEN[key] = storage
