@@ -24,7 +24,7 @@ import sys
 import torch
 
 import optwidgets as ow
-from optwidgets.experiment import prepare_data
+from optwidgets.runs import prepare_data
 
 AUGMENT = {"rotate": 15.0, "translate": 1.0, "hflip": True}
 TARGET = 0.70
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from optwidgets.devices import resolve_device
+    from optwidgets.core.devices import resolve_device
 
     device = resolve_device(args.device)
     plain = config(device.type)

@@ -180,7 +180,7 @@ def one_seed(cfg: ow.RunConfig, store: ow.RunStore, repeats: int) -> dict[str, A
     }
 
     res = run(store, cfg, quant_mode="int8")
-    x = ow.experiment.prepare_data(cfg).X_test
+    x = ow.runs.prepare_data(cfg).X_test
     out["int8"] = {
         **basic(res),
         **latency_ratios(store, res, repeats),

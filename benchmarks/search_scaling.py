@@ -16,7 +16,7 @@ Measured, in this order:
   ``speedup_plain_2`` is the ceiling the search's speedups can be held against on a
   shared machine.
 - ``wall_1_s``: ``ow.search(..., n_workers=1)`` (Optuna's loop in this process).
-- ``wall_local_2_s``: ``n_workers=2`` on a warm :func:`optwidgets.search.worker_pool`;
+- ``wall_local_2_s``: ``n_workers=2`` on a warm :func:`optwidgets.tune.worker_pool`;
   ``startup_local_s`` is the time to start those two workers (reported, not included).
 - ``wall_dask_2_s``: ``executor="dask"`` on a LocalCluster (2 worker processes, one
   thread each, 127.0.0.1) started and warmed beforehand; ``startup_dask_s`` likewise.
@@ -46,8 +46,8 @@ import time
 import torch
 
 import optwidgets as ow
-from optwidgets.search import worker_pool
-from optwidgets.search._executors import _init_worker
+from optwidgets.tune import worker_pool
+from optwidgets.tune._executors import _init_worker
 
 SPACE = {"lr": ("log", 1e-3, 3e-2), "dropout": ("float", 0.0, 0.3)}
 

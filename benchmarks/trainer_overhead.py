@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 import optwidgets as ow
 from optwidgets.data import Dataset
-from optwidgets.experiment import build_model_for, prepare_data
+from optwidgets.runs import build_model_for, prepare_data
 from optwidgets.train.trainer import shuffle_seed
 
 
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    from optwidgets.devices import resolve_device
+    from optwidgets.core.devices import resolve_device
 
     device = resolve_device(args.device)
     out: dict = {"device": str(device), "torch": torch.__version__,

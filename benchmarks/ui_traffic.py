@@ -102,7 +102,7 @@ def _install() -> None:
 
 def config_for(steps: int):
     import optwidgets as ow
-    from optwidgets.experiment import prepare_data
+    from optwidgets.runs import prepare_data
 
     cfg = ow.RunConfig(dataset="digits", model="mlp", batch_size=16, epochs=1, device="cpu")
     n_train = len(prepare_data(cfg).X_train)

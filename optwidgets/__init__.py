@@ -7,19 +7,23 @@ Example
 >>> ow.run(cfg, store=False).status
 'done'
 
-The engine (config, data, models, train, compress, experiment, results, search) never
-imports ipywidgets or plotly; ``ow.Explorer`` and the ``viz`` / ``ui`` packages are
-imported on first use.
+The engine (core, data, models, config, train, compress, runs, tune, export) never
+imports ipywidgets or plotly. Every name here is imported on first use, so
+``import optwidgets.viz`` loads neither torch nor the widgets.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError, DataError
-from optwidgets.train.callbacks import Callback, RunState, StopRun
+from optwidgets.core.errors import ConfigError, DataError
+
+if TYPE_CHECKING:  # editors and type checkers see the names; nothing is imported at run time
+    from optwidgets.config import RunConfig
+    from optwidgets.runs import RunResult, RunStore, default_store, run
+    from optwidgets.train.callbacks import Callback, RunState, StopRun
+    from optwidgets.tune import SearchResult, search, sweep_knob
 
 __version__ = "0.1.0"
 
@@ -41,6 +45,9 @@ __all__ = [
     "data",
     "models",
     "compress",
+    "runs",
+    "tune",
+    "export",
     "viz",
     "ui",
     "__version__",
@@ -48,17 +55,24 @@ __all__ = [
 
 # name -> (module, attribute or None for the module itself); imported on first access
 _LAZY = {
-    "run": ("optwidgets.experiment", "run"),
-    "RunResult": ("optwidgets.results", "RunResult"),
-    "RunStore": ("optwidgets.results", "RunStore"),
-    "default_store": ("optwidgets.results", "default_store"),
-    "search": ("optwidgets.search", "search"),
-    "sweep_knob": ("optwidgets.sweep", "sweep_knob"),
-    "SearchResult": ("optwidgets.search", "SearchResult"),
+    "RunConfig": ("optwidgets.config", "RunConfig"),
+    "Callback": ("optwidgets.train.callbacks", "Callback"),
+    "RunState": ("optwidgets.train.callbacks", "RunState"),
+    "StopRun": ("optwidgets.train.callbacks", "StopRun"),
+    "run": ("optwidgets.runs", "run"),
+    "RunResult": ("optwidgets.runs", "RunResult"),
+    "RunStore": ("optwidgets.runs", "RunStore"),
+    "default_store": ("optwidgets.runs", "default_store"),
+    "search": ("optwidgets.tune", "search"),
+    "sweep_knob": ("optwidgets.tune", "sweep_knob"),
+    "SearchResult": ("optwidgets.tune", "SearchResult"),
     "Explorer": ("optwidgets.ui", "Explorer"),
     "data": ("optwidgets.data", None),
     "models": ("optwidgets.models", None),
     "compress": ("optwidgets.compress", None),
+    "runs": ("optwidgets.runs", None),
+    "tune": ("optwidgets.tune", None),
+    "export": ("optwidgets.export", None),
     "viz": ("optwidgets.viz", None),
     "ui": ("optwidgets.ui", None),
 }

@@ -3,7 +3,7 @@
 A RunConfig is what a slider edits, what the CLI parses, what a search samples and
 what the RunStore saves. It is a mutable dataclass: assigning a field validates that
 field at once, and :meth:`RunConfig.validate` checks the fields against each other.
-Bad values raise :class:`~optwidgets.errors.ConfigError` naming field, value and
+Bad values raise :class:`~optwidgets.core.errors.ConfigError` naming field, value and
 what is allowed.
 
 Example
@@ -22,7 +22,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from optwidgets.errors import ConfigError, unknown_name
+from optwidgets.core.errors import ConfigError, unknown_name
+from optwidgets.data import dataset_names, is_image_dataset
+from optwidgets.models import is_conv_model, model_names
 
 __all__ = [
     "RunConfig",
@@ -58,18 +60,6 @@ AUGMENT_KEYS = {
     "noise": (0.0, 10.0),  # std of added Gaussian noise, in units of the (preprocessed) input
     "cutout": (0.0, 32.0),  # side of a zeroed square, pixels (0 = off)
 }
-
-
-def _dataset_names() -> list[str]:
-    from optwidgets.data import dataset_names
-
-    return dataset_names()
-
-
-def _model_names() -> list[str]:
-    from optwidgets.models import model_names
-
-    return model_names()
 
 
 @dataclass(eq=True)
@@ -161,12 +151,78 @@ class RunConfig:
             raise unknown_name("RunConfig field", name, _FIELD_NAMES)
         object.__setattr__(self, name, value)
 
+    # -- what the config turns on: each rule written once, here ------------------------
+    @property
+    def pruning(self) -> bool:
+        """Pruning runs: a method is chosen and its ratio is above zero."""
+        return self.prune_method != "none" and self.prune_ratio > 0
+
+    @property
+    def structured_pruning(self) -> bool:
+        """Pruning removes whole units or channels (the model gets smaller and faster)."""
+        return self.pruning and self.prune_method in ("neuron", "filter")
+
+    @property
+    def quantizing(self) -> bool:
+        """Any quantization: simulated k-bit, int8, fp16 or bf16."""
+        return self.quant_mode != "none"
+
+    @property
+    def simulated_quant(self) -> bool:
+        """Simulated (fake) k-bit quantization, the only mode with bits, QAT and activations."""
+        return self.quant_mode == "simulated"
+
+    @property
+    def low_rank(self) -> bool:
+        """SVD low-rank factorization runs."""
+        return self.lowrank_rank > 0
+
+    @property
+    def distilling(self) -> bool:
+        """A student is distilled from a teacher (this run's model or a stored one)."""
+        return bool(self.distill_student)
+
+    @property
+    def transferring(self) -> bool:
+        """The model starts from a pretrained source."""
+        return self.transfer != "scratch"
+
+    @property
+    def compressing(self) -> bool:
+        """A compression step runs after training (low rank, pruning or quantization)."""
+        return self.low_rank or self.pruning or self.quantizing
+
+    @property
+    def prune_amounts(self) -> int:
+        """Pruning steps: ``prune_steps`` for the gradual (agp) schedule, else one."""
+        return self.prune_steps if self.prune_schedule == "agp" else 1
+
+    def check_device(self, device_type: str) -> RunConfig:
+        """Refuse settings this device cannot run (the one place these rules live).
+
+        Raises ConfigError naming ``amp`` or ``quant_mode``; returns self.
+
+        Example
+        -------
+        >>> RunConfig(quant_mode="int8").check_device("cuda")
+        Traceback (most recent call last):
+        ...
+        optwidgets.core.errors.ConfigError: quant_mode='int8' is not allowed: ...
+        """
+        if self.amp == "fp16" and device_type != "cuda":
+            raise ConfigError("amp", self.amp, f"'none' or 'bf16' on {device_type}",
+                              "fp16 mixed precision needs CUDA")
+        if self.amp != "none" and device_type == "mps":
+            raise ConfigError("amp", self.amp, "'none' on mps")
+        if self.quant_mode == "int8" and device_type != "cpu":
+            raise ConfigError("quant_mode", "int8",
+                              f"'simulated', 'fp16' or 'bf16' on {device_type}",
+                              "real int8 kernels run on the CPU; set device='cpu'")
+        return self
+
     # -- checks across fields ----------------------------------------------------------
     def validate(self) -> RunConfig:
         """Check the fields against each other; returns self for chaining."""
-        from optwidgets.data import is_image_dataset
-        from optwidgets.models import is_conv_model
-
         conv = is_conv_model(self.model)
         if conv and not is_image_dataset(self.dataset):
             raise ConfigError(
@@ -190,12 +246,12 @@ class RunConfig:
                 "0 / False for feature-vector data (only 'noise' applies to it)",
                 f"dataset {self.dataset!r} has no images to rotate, shift, flip or cut out",
             )
-        if self.prune_method == "filter" and self.prune_ratio > 0 and not conv:
+        if self.pruning and self.prune_method == "filter" and not conv:
             raise ConfigError(
                 "prune_method", "filter", "'weight' or 'neuron' for a model without convolutions",
                 f"model {self.model!r} has no conv layers",
             )
-        if self.transfer != "scratch" and not self.source:
+        if self.transferring and not self.source:
             raise ConfigError(
                 "source", self.source, f"a pretrained source for transfer={self.transfer!r}",
                 "name a built-in source or a .pt weights file",
@@ -334,9 +390,9 @@ def _validate_field(name: str, value: Any) -> Any:
     if name in RunConfig._CHOICES:
         return _choice(name, value, RunConfig._CHOICES[name])
     rules: dict[str, Any] = {
-        "dataset": lambda v: _registered("dataset", v, _dataset_names()),
-        "model": lambda v: _registered("model", v, _model_names()),
-        "distill_student": lambda v: _registered("distill_student", v, _model_names(),
+        "dataset": lambda v: _registered("dataset", v, dataset_names()),
+        "model": lambda v: _registered("model", v, model_names()),
+        "distill_student": lambda v: _registered("distill_student", v, model_names(),
                                                  allow_empty=True),
         "n_samples": lambda v: _in_range("n_samples", v, 20, 1_000_000, integer=True),
         "noise": lambda v: _in_range("noise", v, 0.0, 10.0),

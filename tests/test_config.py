@@ -5,7 +5,7 @@ import math
 import pytest
 
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 
 def test_defaults_validate_and_round_trip_through_json():

@@ -1,7 +1,8 @@
 """Knowledge distillation: the loss, and a sanity check on student size.
 
-Distillation happens during training (the trainer calls :func:`distillation_loss` with the
-teacher's logits); this module only holds the math.
+Distillation happens during training: :func:`distillation_objective` gives the
+Trainer a ``loss_fn`` that runs the teacher on each batch and applies
+:func:`distillation_loss`; the Trainer itself knows nothing of teachers.
 
 Example
 -------
@@ -15,14 +16,16 @@ Example
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
+import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
 from optwidgets.compress.measure import count_params
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
-__all__ = ["distillation_loss", "check_student_size"]
+__all__ = ["distillation_loss", "distillation_objective", "check_student_size"]
 
 
 def distillation_loss(
@@ -70,6 +73,31 @@ def distillation_loss(
             raise ConfigError("distill_alpha", alpha, "1.0 when no targets are given")
         loss = loss + (1.0 - alpha) * F.cross_entropy(student_logits.float(), targets)
     return loss
+
+
+def distillation_objective(teacher: nn.Module, *, temperature: float, alpha: float
+                           ) -> Callable[[Tensor, Tensor, Tensor], Tensor]:
+    """A Trainer ``loss_fn(logits, inputs, targets)``: the distillation loss against
+    ``teacher``'s logits on the same batch (the teacher is put in eval mode, no gradients).
+
+    Example
+    -------
+    >>> import torch
+    >>> t = torch.nn.Linear(2, 3)
+    >>> loss_fn = distillation_objective(t, temperature=2.0, alpha=0.5)
+    >>> x = torch.zeros(4, 2)
+    >>> float(loss_fn(t(x), x, torch.zeros(4, dtype=torch.long)).detach()) > 0
+    True
+    """
+    teacher.eval()
+
+    def loss_fn(logits: Tensor, inputs: Tensor, targets: Tensor) -> Tensor:
+        with torch.no_grad():
+            teacher_logits = teacher(inputs)
+        return distillation_loss(logits.float(), teacher_logits.float(), targets,
+                                 temperature=temperature, alpha=alpha)
+
+    return loss_fn
 
 
 def check_student_size(student: nn.Module, teacher: nn.Module) -> str | None:

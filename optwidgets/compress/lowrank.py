@@ -34,7 +34,7 @@ from typing import Any, cast
 import torch
 from torch import Tensor, nn
 
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 __all__ = ["factorize", "layer_rank"]
 

@@ -50,7 +50,7 @@ from optwidgets.compress.quantize import (
     quantize_int8,
     simulate_quantization,
 )
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from optwidgets.config import RunConfig
@@ -138,7 +138,7 @@ def preflight(model: nn.Module, cfg: RunConfig, *, example_input: Tensor,
     >>> preflight(m, cfg, example_input=torch.randn(1, 4), device="cpu")
     Traceback (most recent call last):
     ...
-    optwidgets.errors.ConfigError: prune_ratio=0.9 is not allowed: ...
+    optwidgets.core.errors.ConfigError: prune_ratio=0.9 is not allowed: ...
     """
     device = torch.device(device)
     probe = example_input[:1]

@@ -45,7 +45,7 @@ import torch.nn.utils.prune as tprune
 from torch import Tensor, nn
 
 from optwidgets.compress.measure import _int8_layers, _quantized_weights, deployable_state
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 __all__ = [
     "prunable_layers",

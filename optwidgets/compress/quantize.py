@@ -72,7 +72,7 @@ import torch
 from torch import Tensor, nn
 
 from optwidgets.compress.measure import deployable_state, model_device
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 __all__ = [
     "fake_quantize",

@@ -27,7 +27,6 @@ from optwidgets.data.registry import (
     dataset_names,
     is_image_dataset,
     load_dataset,
-    load_dataset_for,
     register,
     unregister,
 )
@@ -50,7 +49,6 @@ __all__ = [
     "from_dataframe",
     "is_image_dataset",
     "load_dataset",
-    "load_dataset_for",
     "register",
     "unregister",
 ]

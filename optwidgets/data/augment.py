@@ -36,7 +36,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from optwidgets.errors import ConfigError, DataError, unknown_name
+from optwidgets.core.errors import ConfigError, DataError, unknown_name
 
 __all__ = ["AUGMENT_KEYS", "GEOMETRIC_KEYS", "check_spec", "augment_batch"]
 

@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from optwidgets.core.errors import DataError
 from optwidgets.data.download import fetch
 from optwidgets.data.raw import RawData
-from optwidgets.errors import DataError
 
 __all__ = ["ARCHIVE", "CLASS_NAMES", "read_cifar_archive", "write_cifar_archive",
            "load_cifar10"]

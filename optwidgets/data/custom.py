@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import registry as _registry
 from optwidgets.data.dataset import Dataset
 from optwidgets.data.raw import RawData, build_dataset
-from optwidgets.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
     import pandas as pd

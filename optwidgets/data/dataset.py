@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from optwidgets.errors import DataError
+from optwidgets.core.errors import DataError
 
 __all__ = ["Dataset", "KINDS"]
 

@@ -2,7 +2,7 @@
 
 Files live in ``data_home() / <dataset> / <file>``. A file already there with the
 expected SHA-256 is used without touching the network. A file with another hash is
-deleted and refused (:class:`~optwidgets.errors.DataError` naming the file, the expected
+deleted and refused (:class:`~optwidgets.core.errors.DataError` naming the file, the expected
 and the actual hash). When a download fails, the error says which files to put in which
 folder by hand.
 
@@ -24,8 +24,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from optwidgets.core.errors import DataError
 from optwidgets.data.home import ENV_VAR, data_home
-from optwidgets.errors import DataError
 
 __all__ = ["CHECKSUMS", "MIRRORS", "TIMEOUT_S", "sha256_of", "fetch", "fetch_all"]
 

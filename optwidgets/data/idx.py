@@ -25,9 +25,9 @@ import zlib
 
 import numpy as np
 
+from optwidgets.core.errors import DataError
 from optwidgets.data.download import fetch_all
 from optwidgets.data.raw import RawData
-from optwidgets.errors import DataError
 
 __all__ = ["read_idx", "write_idx", "load_idx_dataset", "IDX_FILES", "CLASS_NAMES"]
 

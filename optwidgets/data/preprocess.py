@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from optwidgets.errors import ConfigError, DataError, unknown_name
+from optwidgets.core.errors import ConfigError, DataError, unknown_name
 
 __all__ = ["PREPROCESSORS", "Preprocessor", "fit_preprocessor"]
 

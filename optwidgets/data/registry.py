@@ -15,18 +15,15 @@ from __future__ import annotations
 import dataclasses
 import inspect
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
+from optwidgets.core.errors import ConfigError, DataError, unknown_name
 from optwidgets.data.builtin import BUILTIN_NAMES, IMAGE_BUILTINS, builtin_raw
 from optwidgets.data.dataset import KINDS, Dataset
 from optwidgets.data.raw import build_dataset
 from optwidgets.data.splits import check_fractions, select_classes, thin_train
-from optwidgets.errors import ConfigError, DataError, unknown_name
-
-if TYPE_CHECKING:
-    from optwidgets.config import RunConfig
 
 __all__ = [
     "register",
@@ -34,7 +31,6 @@ __all__ = [
     "dataset_names",
     "is_image_dataset",
     "load_dataset",
-    "load_dataset_for",
 ]
 
 Loader = Callable[..., Dataset]
@@ -254,26 +250,3 @@ def load_dataset(
     )
     return ds
 
-
-def load_dataset_for(cfg: RunConfig) -> Dataset:
-    """Load the dataset a :class:`~optwidgets.config.RunConfig` describes.
-
-    Example
-    -------
-    >>> from optwidgets.config import RunConfig
-    >>> from optwidgets.data import load_dataset_for
-    >>> cfg = RunConfig(dataset="xor", model="mlp", n_samples=200, seed=3)
-    >>> load_dataset_for(cfg).summary()["n_test"]
-    40
-    """
-    return load_dataset(
-        cfg.dataset,
-        seed=cfg.seed,
-        val_fraction=cfg.val_fraction,
-        test_fraction=cfg.test_fraction,
-        n_samples=cfg.n_samples,
-        noise=cfg.noise,
-        classes=cfg.classes,
-        train_fraction=cfg.train_fraction,
-        labels_per_class=cfg.labels_per_class,
-    )

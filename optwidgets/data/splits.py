@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data.dataset import Dataset
-from optwidgets.errors import ConfigError, DataError
 
 __all__ = [
     "check_fractions",

@@ -28,7 +28,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from optwidgets.errors import ConfigError, unknown_name
+from optwidgets.core.errors import ConfigError, unknown_name
 
 __all__ = ["TOY_DATASETS", "TOY_CLASSES", "make_toy"]
 

@@ -19,7 +19,7 @@ from typing import Any
 import torch  # noqa: F401  (used by the doctest)
 from torch import nn
 
-from optwidgets.errors import ConfigError, unknown_name
+from optwidgets.core.errors import ConfigError, unknown_name
 
 __all__ = ["register", "build_model", "model_names", "ModelFactory", "is_conv_model"]
 

@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from torch import nn
 
     from optwidgets.config import RunConfig
-    from optwidgets.results import RunResult
+    from optwidgets.runs import RunResult
 
 __all__ = ["EVENTS", "PHASES", "Callback", "RunState", "StopRun", "CallbackList"]
 
@@ -105,7 +105,7 @@ class CallbackList:
         self.callbacks = list(callbacks or [])
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
-                from optwidgets.errors import ConfigError
+                from optwidgets.core.errors import ConfigError
 
                 raise ConfigError("callbacks", cb, "instances of optwidgets.Callback")
         self.batch_hooks = [cb.on_batch_end for cb in self.callbacks

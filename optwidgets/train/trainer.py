@@ -34,11 +34,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 from optwidgets.train.callbacks import CallbackList, RunState, StopRun
 from optwidgets.train.optim import make_optimizer, make_scheduler
 
-__all__ = ["Trainer", "RunDiverged", "evaluate", "shuffle_seed"]
+__all__ = ["Trainer", "RunDiverged", "evaluate", "shuffle_seed", "LossFn"]
+
+# loss_fn(logits, inputs, targets) -> scalar loss tensor
+LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 EVAL_BATCH = 2048  # samples per forward pass when evaluating (memory-bound, not speed-bound)
 
@@ -94,9 +97,10 @@ class Trainer:
 
     Parameters
     ----------
-    teacher : nn.Module, optional
-        When given, the loss is the distillation loss against this model's logits
-        (``cfg.distill_temperature``, ``cfg.distill_alpha``).
+    loss_fn : callable, optional
+        ``loss_fn(logits, inputs, targets) -> scalar tensor``; default: cross-entropy.
+        Distillation passes its own (:func:`optwidgets.compress.distill.distillation_objective`),
+        so the trainer knows nothing of teachers.
     param_groups : list of dict, optional
         Optimizer parameter groups (e.g. a smaller learning rate for a backbone);
         default: all trainable parameters at ``cfg.lr``.
@@ -106,7 +110,7 @@ class Trainer:
 
     def __init__(self, model: nn.Module, data: Any, cfg: RunConfig, *, run: RunState,
                  callbacks: CallbackList | None = None, device: torch.device | str | None = None,
-                 teacher: nn.Module | None = None, param_groups: list[dict] | None = None,
+                 loss_fn: LossFn | None = None, param_groups: list[dict] | None = None,
                  augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
         self.model = model
         self.data = data
@@ -114,7 +118,7 @@ class Trainer:
         self.run = run
         self.callbacks = callbacks or CallbackList()
         self.device = torch.device(device) if device is not None else data.X_train.device
-        self.teacher = teacher
+        self.loss_fn = loss_fn
         self.param_groups = param_groups
         self.augment = augment
         self.best_epoch = 0
@@ -133,12 +137,7 @@ class Trainer:
         l1_params = [p for p in model.parameters() if p.requires_grad and p.dim() > 1]
         l1 = cfg.l1
         clip = cfg.grad_clip
-        teacher = self.teacher
-        if teacher is not None:
-            from optwidgets.compress.distill import distillation_loss
-
-            teacher.eval()
-            temperature, alpha = cfg.distill_temperature, cfg.distill_alpha
+        loss_fn = self.loss_fn
         augment = self.augment
         cancel = run.cancel
         hooks = self.callbacks.batch_hooks
@@ -166,13 +165,7 @@ class Trainer:
                     xb = augment(xb)
                 with autocast():
                     out = model(xb)
-                    if teacher is None:
-                        loss = F.cross_entropy(out, yb)
-                    else:
-                        with torch.no_grad():
-                            t_out = teacher(xb)
-                        loss = distillation_loss(out.float(), t_out.float(), yb,
-                                                 temperature=temperature, alpha=alpha)
+                    loss = F.cross_entropy(out, yb) if loss_fn is None else loss_fn(out, xb, yb)
                 if l1:
                     loss = loss + l1 * sum(p.abs().sum() for p in l1_params)
                 opt.zero_grad(set_to_none=True)

@@ -1,7 +1,7 @@
 """Decision boundary of the live model on a 2-D toy dataset, redrawn each epoch (throttled).
 
 The grid of class probabilities is computed engine-side by
-``optwidgets.analysis.decision_grid(model, data, resolution=...)``; this view only draws
+``optwidgets.runs.analysis.decision_grid(model, data, resolution=...)``; this view only draws
 it with ``viz.decision_boundary``. The data points are sent once per run; each later
 redraw sends only the probability surface (``resolution``² float32 values).
 """
@@ -26,8 +26,8 @@ _SURFACES = ("contour", "heatmap")
 
 
 def analysis_available() -> bool:
-    """Whether ``optwidgets.analysis`` (the engine's ``decision_grid``) is installed."""
-    return importlib.util.find_spec("optwidgets.analysis") is not None
+    """Whether ``optwidgets.runs.analysis`` (the engine's ``decision_grid``) is installed."""
+    return importlib.util.find_spec("optwidgets.runs.analysis") is not None
 
 
 def _numpy(a: Any) -> np.ndarray:
@@ -75,11 +75,11 @@ class BoundaryView(Callback):
         if not analysis_available():
             self.note.value = (
                 '<span style="color:#8a6d00">The decision boundary needs '
-                "<code>optwidgets.analysis.decision_grid</code>, not installed "
+                "<code>optwidgets.runs.analysis.decision_grid</code>, not installed "
                 "in this version.</span>"
             )
             return False
-        from optwidgets.experiment import prepare_data
+        from optwidgets.runs import prepare_data
 
         self._data = prepare_data(cfg)
         self._figure.get()  # made now, not on the training clock (it sends plotly's bundle)
@@ -102,7 +102,7 @@ class BoundaryView(Callback):
         """Compute the grid for ``model`` and redraw (surface only after the first time)."""
         t0 = time.perf_counter()
         try:
-            from optwidgets.analysis import decision_grid
+            from optwidgets.runs.analysis import decision_grid
 
             data = self._data
             xx, yy, proba = decision_grid(model, data, resolution=self.resolution)

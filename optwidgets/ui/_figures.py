@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from optwidgets import viz
-from optwidgets.results import HISTORY_COLUMNS
+from optwidgets.runs import HISTORY_COLUMNS
 
 __all__ = ["figure_widget", "replace_figure", "loss_figure", "LazyFigure"]
 

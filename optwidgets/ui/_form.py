@@ -20,7 +20,7 @@ from typing import Any
 import ipywidgets as W
 
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError, unknown_name
+from optwidgets.core.errors import ConfigError, unknown_name
 from optwidgets.ui._spec import Control, Tab
 
 __all__ = ["ConfigForm", "build_widget", "error_html", "note_html"]

@@ -16,8 +16,8 @@ from typing import Any
 import ipywidgets as W
 
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError
-from optwidgets.results import RunStore, default_store
+from optwidgets.core.errors import ConfigError
+from optwidgets.runs import RunStore, default_store
 from optwidgets.ui._form import ConfigForm
 from optwidgets.ui._live import ProgressView
 from optwidgets.ui._runner import BackgroundRunner

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError, DataError
-from optwidgets.results import RunResult, RunStore
+from optwidgets.core.errors import ConfigError, DataError
+from optwidgets.runs import RunResult, RunStore
 from optwidgets.train.callbacks import Callback
 
 __all__ = ["BackgroundRunner", "Outcome", "run_safely", "describe"]
@@ -42,7 +42,7 @@ def run_safely(
 ) -> Outcome:
     """``ow.run`` that never raises: settings refused before the start, or a bug, come back
     as an Outcome with a readable message."""
-    from optwidgets.experiment import run
+    from optwidgets.runs import run
 
     try:
         result = run(cfg, callbacks=list(callbacks), cancel=cancel, store=store)

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from optwidgets import viz
-from optwidgets.results import RunStore
+from optwidgets.runs import RunStore
 from optwidgets.ui._figures import LazyFigure, replace_figure
 
 __all__ = ["RunsTable", "TABLE_COLUMNS", "OVERLAYS"]

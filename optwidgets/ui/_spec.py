@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError, unknown_name
+from optwidgets.core.errors import ConfigError, unknown_name
 
 __all__ = ["Control", "Tab", "KINDS"]
 

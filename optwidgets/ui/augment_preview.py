@@ -1,6 +1,6 @@
 """Live augmentation preview: originals above augmented samples, redrawn when a knob moves.
 
-Thin by design: the arrays come from :func:`optwidgets.preview.augmentation_preview`
+Thin by design: the arrays come from :func:`optwidgets.runs.preview.augmentation_preview`
 (engine) and are put on one intensity scale by :func:`optwidgets.viz.to_rgb_uint8`, the
 scaling :func:`optwidgets.viz.augmentation_grid` uses; this module tiles them into one
 PNG shown in an ``ipywidgets.Image``. A PNG of a few kilobytes per redraw, rather than
@@ -27,8 +27,8 @@ from typing import Any
 import ipywidgets as W
 import numpy as np
 
-from optwidgets.errors import ConfigError, DataError
-from optwidgets.preview import augmentation_preview
+from optwidgets.core.errors import ConfigError, DataError
+from optwidgets.runs.preview import augmentation_preview
 from optwidgets.ui._form import error_html, note_html
 from optwidgets.viz import to_rgb_uint8
 

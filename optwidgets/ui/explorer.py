@@ -30,8 +30,8 @@ from typing import Any
 import ipywidgets as W
 
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError
-from optwidgets.results import RunResult, RunStore
+from optwidgets.core.errors import ConfigError
+from optwidgets.runs import RunResult, RunStore
 from optwidgets.train.callbacks import Callback
 from optwidgets.ui._boundary import BoundaryView
 from optwidgets.ui._form import error_html
@@ -76,7 +76,7 @@ class Explorer(RunPanel):
         Extra callbacks given to every run (your own logger, a timer); they run on the
         training thread, so keep them light and leave widgets alone.
     data : DataFrame, (X, y), Dataset or CSV path, optional
-        Your own data (:func:`optwidgets.userdata.use_data`): registered, put in the
+        Your own data (:func:`optwidgets.runs.userdata.use_data`): registered, put in the
         dataset menu and selected; feature vectors get the ``mlp`` family.
     target : str, optional
         The label column when ``data`` is a DataFrame or CSV file.
@@ -111,7 +111,7 @@ class Explorer(RunPanel):
         if not isinstance(config, RunConfig):
             raise ConfigError("config", config, "an optwidgets.RunConfig (or None)")
         if data is not None or target is not None:  # bring your own data: into the menu
-            from optwidgets.userdata import model_for, use_data
+            from optwidgets.runs.userdata import model_for, use_data
 
             if data is None:
                 raise ConfigError("target", target, "a target only together with data=")

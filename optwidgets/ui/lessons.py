@@ -34,8 +34,8 @@ import plotly.graph_objects as go
 
 from optwidgets import viz
 from optwidgets.config import OPTIMIZERS, RunConfig
-from optwidgets.errors import ConfigError
-from optwidgets.results import RunResult, RunStore
+from optwidgets.core.errors import ConfigError
+from optwidgets.runs import RunResult, RunStore
 from optwidgets.ui._figures import figure_widget, replace_figure
 from optwidgets.ui._form import error_html
 from optwidgets.ui._live import LiveCurves, draw_smoothed_trace

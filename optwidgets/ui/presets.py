@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from optwidgets.errors import unknown_name
+from optwidgets.core.errors import unknown_name
 
 __all__ = ["Preset", "PRESETS", "get_preset", "PANELS"]
 

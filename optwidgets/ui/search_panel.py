@@ -1,6 +1,6 @@
 """SearchPanel: pick a method, a budget, objectives and the knobs to search; watch it live.
 
-Start runs :func:`optwidgets.search.search` on a background thread (the kernel stays
+Start runs :func:`optwidgets.tune.search` on a background thread (the kernel stays
 responsive). As trials finish, an Optuna callback redraws, at most every
 ``min_interval`` seconds plus once at the end: the trials table, the optimization
 history, the parallel-coordinates plot and, with several objectives, the Pareto front
@@ -37,9 +37,9 @@ import ipywidgets as W
 
 from optwidgets import viz
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError, unknown_name
-from optwidgets.results import RunStore
-from optwidgets.search import METHODS, OBJECTIVES, SearchResult, parse_space, search
+from optwidgets.core.errors import ConfigError, unknown_name
+from optwidgets.runs import RunStore
+from optwidgets.tune import METHODS, OBJECTIVES, SearchResult, parse_space, search
 from optwidgets.ui._figures import LazyFigure, replace_figure
 from optwidgets.ui._form import error_html
 from optwidgets.ui._panel import as_store, status_html
@@ -280,7 +280,7 @@ class SearchPanel:
         return items
 
     def settings(self) -> dict[str, Any]:
-        """Keyword arguments for :func:`optwidgets.search.search` from the widgets."""
+        """Keyword arguments for :func:`optwidgets.tune.search` from the widgets."""
         method, sampler = self.method.value, None
         if method == "bayes-gp":
             method, sampler = "bayes", "gp"

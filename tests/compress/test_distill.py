@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from optwidgets.compress.distill import check_student_size, distillation_loss
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 
 def _by_hand(s, t, y, T, a):

@@ -8,7 +8,7 @@ from optwidgets.compress.pipeline import compress
 from optwidgets.compress.prune import prune_filters
 from optwidgets.compress.quantize import cast_weights, freeze, simulate_quantization
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 from .conftest import make_cnn
 

@@ -6,7 +6,7 @@ from torch import nn
 
 from optwidgets.compress.lowrank import factorize, layer_rank
 from optwidgets.compress.measure import count_params
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 
 def test_full_rank_reproduces_outputs(mlp, cnn, x):

@@ -8,7 +8,7 @@ from optwidgets.compress.measure import size_bytes
 from optwidgets.compress.pipeline import compress, preflight, technique_label
 from optwidgets.compress.prune import is_masked, prunable_layers
 from optwidgets.config import RunConfig
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 
 class Recorder:

@@ -22,7 +22,7 @@ from optwidgets.compress.prune import (
     sparse_state,
     step_amounts,
 )
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 
 def test_layer_masks_equal_torch_l1_unstructured(cnn):

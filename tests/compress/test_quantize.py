@@ -16,7 +16,7 @@ from optwidgets.compress.quantize import (
     quantize_int8,
     simulate_quantization,
 )
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 
 
 def test_error_shrinks_as_bits_grow(cnn):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import AUGMENT_KEYS, augment_batch
-from optwidgets.errors import ConfigError, DataError
 
 ON = {"rotate": 30.0, "translate": 2.0, "hflip": True, "cutout": 3.0, "noise": 0.2}
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import (
     dataset_names,
     from_arrays,
@@ -15,7 +16,6 @@ from optwidgets.data import (
     is_image_dataset,
     load_dataset,
 )
-from optwidgets.errors import ConfigError, DataError
 
 
 def _frame(n: int = 60) -> pd.DataFrame:

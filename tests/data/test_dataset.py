@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from optwidgets.core.errors import DataError
 from optwidgets.data import Dataset, data_home, load_dataset
-from optwidgets.errors import DataError
 
 
 def _tiny(**changes):

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import torch
 
+from optwidgets.core.errors import DataError
 from optwidgets.data import download, load_dataset
 from optwidgets.data.cifar import CLASS_NAMES as CIFAR_NAMES
 from optwidgets.data.cifar import read_cifar_archive, write_cifar_archive
 from optwidgets.data.download import sha256_of
 from optwidgets.data.idx import CLASS_NAMES, IDX_FILES, read_idx, write_idx
-from optwidgets.errors import DataError
 
 OFFLINE = ("http://127.0.0.1:9/",)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import PREPROCESSORS, Preprocessor, fit_preprocessor, load_dataset
-from optwidgets.errors import ConfigError, DataError
 
 
 def test_names_match_runconfig():

@@ -7,16 +7,16 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import (
     Dataset,
     dataset_names,
     is_image_dataset,
     load_dataset,
-    load_dataset_for,
     register,
     unregister,
 )
-from optwidgets.errors import ConfigError, DataError
+from optwidgets.runs.prepare import load_dataset_for
 
 
 def test_builtin_names_and_kinds():

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import load_dataset
 from optwidgets.data.splits import carve_validation, check_fractions, stratified_split
-from optwidgets.errors import ConfigError, DataError
 
 
 def _rows(X: torch.Tensor) -> set[bytes]:

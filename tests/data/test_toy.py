@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optwidgets.core.errors import ConfigError
 from optwidgets.data import TOY_DATASETS, is_image_dataset, load_dataset
 from optwidgets.data.toy import TOY_CLASSES, make_toy
-from optwidgets.errors import ConfigError
 
 
 def test_names():

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from optwidgets.errors import ConfigError
+from optwidgets.core.errors import ConfigError
 from optwidgets.models import build_model, model_names, register
 
 

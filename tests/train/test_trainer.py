@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from optwidgets.config import RunConfig
-from optwidgets.experiment import build_model_for, prepare_data
+from optwidgets.runs import build_model_for, prepare_data
 from optwidgets.train import Callback, CallbackList, RunState, StopRun, Trainer
 from optwidgets.train.trainer import RunDiverged, shuffle_seed
 

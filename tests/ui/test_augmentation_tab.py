@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import TIMEOUT, tiny
 
 import optwidgets as ow
+from conftest import TIMEOUT, tiny
 from optwidgets.ui.augment_preview import png_bytes, tile_grid
 from optwidgets.ui.tabs import augmentation
 from optwidgets.ui.tabs import tabs as all_tabs

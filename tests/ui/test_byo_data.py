@@ -10,9 +10,9 @@ import pytest
 
 import optwidgets as ow
 from conftest import TIMEOUT
+from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import unregister
-from optwidgets.errors import ConfigError, DataError
-from optwidgets.userdata import use_data
+from optwidgets.runs.userdata import use_data
 
 
 @pytest.fixture

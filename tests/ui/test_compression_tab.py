@@ -6,9 +6,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import TIMEOUT, tiny, wait_until
 
 import optwidgets as ow
+from conftest import TIMEOUT, tiny, wait_until
 from optwidgets import viz
 from optwidgets.ui.tabs import compression
 from optwidgets.ui.tabs import tabs as all_tabs

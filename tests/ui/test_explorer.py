@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TIMEOUT, tiny, wait_until
 
 import optwidgets as ow
+from conftest import TIMEOUT, tiny, wait_until
 from optwidgets import viz
 
 
@@ -92,7 +92,7 @@ def test_a_failing_run_shows_a_readable_message_and_the_ui_stays_usable(
 
 
 def test_an_error_before_the_start_is_shown_not_raised(explorer, monkeypatch):
-    import optwidgets.experiment as experiment
+    import optwidgets.runs as experiment
 
     def refuse(*args, **kwargs):
         raise ow.ConfigError("device", "cuda", "one of auto, cpu", "no CUDA here")
@@ -200,7 +200,7 @@ def test_confusion_matrix_of_the_latest_run_without_a_selection(explorer):
 
 
 def test_decision_boundary_for_toy_data_only(explorer, store):
-    pytest.importorskip("optwidgets.analysis")
+    pytest.importorskip("optwidgets.runs.analysis")
     explorer.config.epochs = 3
     explorer.train(block=True)
     b = explorer.boundary

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import ipywidgets as W
 import pytest
-from conftest import tiny
 
 import optwidgets as ow
+from conftest import tiny
 from optwidgets.ui import Control, Tab, register_tab, tabs, unregister_tab
 from optwidgets.ui._form import ConfigForm
 
@@ -129,7 +129,7 @@ def test_non_image_dataset_switches_an_image_model_with_a_note(store):
 
 
 def test_choices_come_from_the_registries(store):
-    from optwidgets.devices import available_devices
+    from optwidgets.core.devices import available_devices
 
     ex = ow.Explorer(tiny(), store=store)
     assert values(ex.controls["dataset"]) == ow.data.dataset_names()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from conftest import TIMEOUT, tiny
-
 from optwidgets.ui import LearningRateExplorer, OptimizerRace
 
 

@@ -7,9 +7,9 @@ import time
 
 import numpy as np
 import torch
-from conftest import tiny
 
 import optwidgets as ow
+from conftest import tiny
 from optwidgets import viz
 from optwidgets.ui import LiveCurves
 from optwidgets.ui._live import draw_loss_curves

@@ -33,9 +33,9 @@ import ipywidgets as W
 import plotly.graph_objects as go
 
 from optwidgets.config import PRUNE_METHODS, PRUNE_SCHEDULES, PRUNE_SCOPES, QUANT_MODES
-from optwidgets.errors import ConfigError
-from optwidgets.results import RunResult
-from optwidgets.sweep import SWEEPABLE, parse_values, sweep_configs, sweep_curve, sweep_knob
+from optwidgets.core.errors import ConfigError
+from optwidgets.runs import RunResult
+from optwidgets.tune.sweep import SWEEPABLE, parse_values, sweep_configs, sweep_curve, sweep_knob
 from optwidgets.ui._form import error_html, note_html
 from optwidgets.ui._runner import Outcome, describe
 from optwidgets.ui._spec import Control, Tab
@@ -44,7 +44,7 @@ __all__ = ["TAB", "SweepPanel", "KNOB_LABELS", "TRACE_SWEEP"]
 
 TRACE_SWEEP = "sweep"  # name prefix of the sweep's line on the trade-off plot
 
-# Knobs offered by "sweep this knob", with the label shown (series: optwidgets.sweep).
+# Knobs offered by "sweep this knob", with the label shown (series: optwidgets.tune.sweep).
 KNOB_LABELS: dict[str, str] = {
     "prune_ratio": "prune ratio",
     "quant_bits": "bits (simulated)",
@@ -225,7 +225,7 @@ class SweepPanel:
         view.refresh = refresh
 
     def curve(self) -> Any:
-        """The latest sweep's points in knob order (see :func:`optwidgets.sweep.sweep_curve`)."""
+        """The latest sweep's points in knob order (see :func:`optwidgets.tune.sweep.sweep_curve`)."""
         view = self.explorer.tradeoff
         ids = [r.run_id for r in self.results]
         return sweep_curve(view.frame, self.field, ids, x=view.x.value, y=view.y.value)

@@ -18,7 +18,7 @@ def _models() -> list[str]:
 
 
 def _devices() -> list[str]:
-    from optwidgets.devices import available_devices
+    from optwidgets.core.devices import available_devices
 
     return ["auto", *available_devices()]
 

@@ -14,7 +14,7 @@ __all__ = ["TAB"]
 
 
 def _source_help() -> str:
-    from optwidgets.transfer import source_names
+    from optwidgets.runs.transfer import source_names
 
     return ("a built-in source (" + ", ".join(source_names()) + "), a .pt file of weights "
             "or a stored run id; empty for scratch")

@@ -1,0 +1,86 @@
+"""What a run needs before training: its id, seeds, its prepared data, its seeded model.
+
+Example
+-------
+>>> from optwidgets.config import RunConfig
+>>> cfg = RunConfig(dataset="moons", model="mlp", hidden=(8,))
+>>> data = prepare_data(cfg)
+>>> model = build_model_for(cfg, data.input_shape, data.num_classes)
+>>> data.input_shape, data.num_classes, sum(p.numel() for p in model.parameters())
+((2,), 2, 42)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import random
+import uuid
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from optwidgets.config import RunConfig
+from optwidgets.data import Dataset, fit_preprocessor, load_dataset
+from optwidgets.models import build_model
+
+__all__ = ["new_run_id", "seed_everything", "load_dataset_for", "prepare_data", "build_model_for"]
+
+
+def new_run_id() -> str:
+    """Sortable by start time, unique across processes: ``20261122-194501-1a2b3c``."""
+    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and every GPU)."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def prepare_data(cfg: RunConfig, data: Any = None) -> Any:
+    """Load the config's dataset (or take ``data``) and apply ``cfg.preprocess`` with
+    statistics from the training split only. Returns a Dataset on the CPU."""
+    if data is None:
+        data = load_dataset_for(cfg)
+    pre = fit_preprocessor(cfg.preprocess, data.X_train, image=data.kind == "image")
+    return dataclasses.replace(data, X_train=pre.transform(data.X_train),
+                               X_val=pre.transform(data.X_val), X_test=pre.transform(data.X_test))
+
+
+def build_model_for(cfg: RunConfig, input_shape: tuple[int, ...] | None = None,
+                    num_classes: int | None = None, *, name: str | None = None) -> nn.Module:
+    """The config's model (or the zoo model ``name``), seeded with ``cfg.seed``."""
+    if input_shape is None or num_classes is None:
+        d = prepare_data(cfg)
+        input_shape, num_classes = d.input_shape, d.num_classes
+    torch.manual_seed(cfg.seed)
+    return build_model(name or cfg.model, input_shape, num_classes, hidden=cfg.hidden,
+                       activation=cfg.activation, width=cfg.width, dropout=cfg.dropout)
+
+
+def load_dataset_for(cfg: RunConfig) -> Dataset:
+    """Load the dataset a :class:`~optwidgets.config.RunConfig` describes.
+
+    Example
+    -------
+    >>> from optwidgets.config import RunConfig
+    >>> from optwidgets.runs.prepare import load_dataset_for
+    >>> cfg = RunConfig(dataset="xor", model="mlp", n_samples=200, seed=3)
+    >>> load_dataset_for(cfg).summary()["n_test"]
+    40
+    """
+    return load_dataset(
+        cfg.dataset,
+        seed=cfg.seed,
+        val_fraction=cfg.val_fraction,
+        test_fraction=cfg.test_fraction,
+        n_samples=cfg.n_samples,
+        noise=cfg.noise,
+        classes=cfg.classes,
+        train_fraction=cfg.train_fraction,
+        labels_per_class=cfg.labels_per_class,
+    )
