@@ -1,27 +1,26 @@
 """Compression on digits ``cnn``: what each technique buys, measured, several seeds, medians.
 
 Every case is one ``ow.run`` (train, then compress, then measure); its ratios compare the
-compressed model with the dense model *of the same run* (``RunResult.before``). Sizes and
-accuracies come from the run itself. Latencies are measured again here, because a shared
-2-core CPU is noisy: the dense model (rebuilt from the weights the run stored before
-compressing) and the compressed one are timed alternately, ``--repeats`` times each, on one
-thread, and the medians are compared.
+compressed model with the dense model *of the same run* (``RunResult.before``). Sizes are
+the run's ``size_bytes``: the bytes of the saved artefact (``compress.artefact.encode``:
+CSR for pruned weights where smaller, bit-packed codes for k-bit weights, lean int8, ...).
+Accuracies come from the run itself. Every case's artefact is also saved to a file,
+rebuilt from a fresh model with ``load_deployed`` and checked to give bit-identical test
+logits (``roundtrip_exact``). Latencies are measured again here, because a shared 2-core
+CPU is noisy: the dense model (the baseline run of the same seed, trained identically)
+and the compressed one are timed alternately, ``--repeats`` times each, on one thread,
+and the medians are compared.
 
     python benchmarks/compression.py [--seeds 3] [--epochs 4] [--repeats 7] [--json]
 
 Prints one JSON object with keys ``filter50``, ``weight80``, ``int8``, ``bits``,
-``distill``, ``lowrank`` (medians over seeds) and ``machine``. All sizes are the kit's own:
-``size_bytes`` (the saved deployable state; lean for int8 layers, see
-``compress.measure.deployable_state``) and ``sparse_bytes`` (CSR with the narrowest index
-types). ``int8`` also carries what its saved state holds (``saved_state``) and
-``roundtrip_exact``: those saved bytes, loaded with ``load_deployable_state`` into a copy
-whose weights and qparams were wiped, give bit-identical test outputs.
+``distill``, ``lowrank`` (medians over seeds) and ``machine``; each bounded case has
+``meets``.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import io
 import json
 import os
@@ -31,23 +30,22 @@ import sys
 import tempfile
 import warnings
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import torch
 
 import optwidgets as ow
-from optwidgets.compress.measure import (
-    _int8_layers,
-    deployable_state,
-    latency_ms,
-    load_deployable_state,
-    size_bytes,
-)
+from optwidgets.compress.artefact import encode
+from optwidgets.compress.measure import latency_ms
+from optwidgets.compress.pipeline import load_deployed
+from optwidgets.runs.prepare import build_model_for
 
-BOUNDS = {  # the issue's acceptance bounds
+BOUNDS = {  # the issue's acceptance bounds; every size is the saved artefact's size_bytes
     "filter50": {"size_ratio": 0.35, "latency_ratio_b256": 0.70, "acc_drop": 0.02},
-    "weight80": {"sparse_size_ratio": 0.45},
+    "weight80": {"size_ratio": 0.45},
     "int8": {"size_ratio": 0.30, "acc_drop": 0.01},
+    "bits4": {"size_ratio": 0.20},
 }
 BITS = (2, 3, 4, 6, 8, 16)
 RANKS = (0.25, 0.5)
@@ -69,8 +67,7 @@ def paired_latency(
     return statistics.median(a), statistics.median(b)
 
 
-def latency_ratios(store: ow.RunStore, res: ow.RunResult, repeats: int) -> dict[str, float]:
-    dense = store.load_model(res.run_id).eval()  # weights stored before compressing
+def latency_ratios(dense: torch.nn.Module, res: ow.RunResult, repeats: int) -> dict[str, float]:
     out = {}
     for batch in (1, 256):
         d, s = paired_latency(dense, res.model, batch=batch, repeats=repeats)
@@ -80,14 +77,38 @@ def latency_ratios(store: ow.RunStore, res: ow.RunResult, repeats: int) -> dict[
     return out
 
 
-def run(store: ow.RunStore, cfg: ow.RunConfig, **changes: Any) -> ow.RunResult:
-    res = ow.run(cfg.replace(**changes), store=store)
+def run(cfg: ow.RunConfig, **changes: Any) -> ow.RunResult:
+    res = ow.run(cfg.replace(**changes), store=False)
     if res.status != "done":
         raise RuntimeError(f"{res.technique}: {res.status}: {res.error}")
     return res
 
 
-def basic(res: ow.RunResult) -> dict[str, float]:
+def roundtrip_exact(res: ow.RunResult, x: torch.Tensor, folder: Path) -> bool:
+    """Save the artefact, rebuild a fresh model of the run's config, load: same logits?"""
+    art = encode(res.model)
+    assert art.nbytes == res.size_bytes
+    path = art.save(folder / f"{res.run_id}.pt")
+    cfg = res.config
+    fresh = build_model_for(cfg, INPUT, 10, name=cfg.distill_student or None)
+    back = load_deployed(path, fresh, cfg, torch.zeros(1, *INPUT))
+    with torch.inference_mode():
+        return bool(torch.equal(back(x), res.model.eval()(x)))
+
+
+def artefact_layout(res: ow.RunResult) -> dict[str, Any]:
+    """What the saved file holds: tensor data by dtype, and the rest (framing, index)."""
+    obj = torch.load(io.BytesIO(encode(res.model).payload), weights_only=True)
+    data = {k: v.numel() * v.element_size() for k, v in obj["data"].items()}
+    kinds: dict[str, int] = defaultdict(int)
+    for entry in obj["entries"].values():
+        kinds[entry["kind"]] += 1
+    return {"encoding": obj["encoding"], "tensor_data": data, "entries": dict(kinds),
+            "framing_and_index": res.size_bytes - sum(data.values()),
+            "total": res.size_bytes}
+
+
+def basic(res: ow.RunResult) -> dict[str, Any]:
     b = res.before
     return {
         "size_ratio": res.size_bytes / b["size_bytes"],
@@ -97,110 +118,48 @@ def basic(res: ow.RunResult) -> dict[str, float]:
         "acc_drop": b["test_acc"] - res.metrics["test_acc"],
         "size_bytes": res.size_bytes,
         "size_bytes_dense": b["size_bytes"],
+        "size_encoding": encode(res.model).encoding,
     }
-
-
-# -- what an int8 save holds, and that it loads back ------------------------------------
-
-
-def _nbytes(obj: Any) -> int:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.getbuffer().nbytes
-
-
-def saved_state(model: torch.nn.Module) -> dict[str, Any]:
-    """Bytes of the int8 deployable state by kind: tensor data, and torch.save framing."""
-    kinds: dict[str, int] = defaultdict(int)
-    dtypes: dict[str, str] = {}
-    n_tensors = n_numbers = 0
-    layers = {f"{n}." for n, _ in _int8_layers(model)}
-    for key, v in deployable_state(model).items():
-        if not isinstance(v, torch.Tensor):
-            n_numbers += 1  # scalar qparams, axes, None: pickled inline (framing)
-            continue
-        n_tensors += 1
-        base = key.rpartition(".")[0] + "." if "." in key else ""
-        field = key.rpartition(".")[2]
-        kind = (f"int8_layer_{field}" if base in layers
-                else "bias" if field == "bias" else "other_tensors")
-        kinds[kind] += v.numel() * v.element_size()
-        dtypes[kind] = str(v.dtype).removeprefix("torch.")
-    total = _nbytes(deployable_state(model))
-    data = sum(kinds.values())
-    return {
-        **kinds,
-        "dtypes": dtypes,
-        "tensor_data": data,
-        "framing": total - data,
-        "tensor_records": n_tensors,
-        "python_numbers": n_numbers,
-        "total": total,
-    }
-
-
-def roundtrip_exact(model: torch.nn.Module, x: torch.Tensor) -> bool:
-    """Save the deployable state, wipe a copy of the model, load it back: same outputs?"""
-    data = io.BytesIO()
-    torch.save(deployable_state(model), data)
-    assert data.getbuffer().nbytes == size_bytes(model)
-    clone = copy.deepcopy(model)
-    for _, m in _int8_layers(clone):  # wipe the copy's weights and output qparams
-        w, b = m.weight(), m.bias()
-        zero = torch._make_per_channel_quantized_tensor(
-            torch.zeros_like(w.int_repr()),
-            torch.ones_like(w.q_per_channel_scales()),
-            torch.zeros_like(w.q_per_channel_zero_points()),
-            w.q_per_channel_axis(),
-        )
-        m.set_weight_bias(zero, None if b is None else torch.zeros_like(b))
-        m.scale, m.zero_point = 1.0, 0
-    with torch.inference_mode():
-        scrambled = torch.equal(clone(x), model(x))
-        data.seek(0)
-        load_deployable_state(clone, torch.load(data, weights_only=True))
-        return not scrambled and torch.equal(clone(x), model(x))
 
 
 # -- the cases --------------------------------------------------------------------------
 
 
-def one_seed(cfg: ow.RunConfig, store: ow.RunStore, repeats: int) -> dict[str, Any]:
+def one_seed(cfg: ow.RunConfig, repeats: int, folder: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    res = run(store, cfg, prune_method="filter", prune_ratio=0.5, finetune_epochs=2)
-    out["filter50"] = {**basic(res), **latency_ratios(store, res, repeats)}
+    x = ow.runs.prepare_data(cfg).X_test
+    dense = run(cfg).model.eval()  # the same seed trains the same dense model every run
+    exact = []
 
-    res = run(store, cfg, prune_method="weight", prune_ratio=0.8, finetune_epochs=2)
+    def case(**changes: Any) -> ow.RunResult:
+        res = run(cfg, **changes)
+        exact.append(roundtrip_exact(res, x, folder))
+        return res
+
+    res = case(prune_method="filter", prune_ratio=0.5, finetune_epochs=2)
+    out["filter50"] = {**basic(res), **latency_ratios(dense, res, repeats)}
+
+    res = case(prune_method="weight", prune_ratio=0.8, finetune_epochs=2)
     out["weight80"] = {
         **basic(res),
-        "sparse_size_ratio": res.extras["sparse_bytes"] / res.before["size_bytes"],
-        "sparse_bytes": res.extras["sparse_bytes"],
         "nonzero_ratio": res.nonzero_params / res.before["params"],
-        **latency_ratios(store, res, repeats),
+        **latency_ratios(dense, res, repeats),
     }
 
-    res = run(store, cfg, quant_mode="int8")
-    x = ow.runs.prepare_data(cfg).X_test
-    out["int8"] = {
-        **basic(res),
-        **latency_ratios(store, res, repeats),
-        "roundtrip_exact": roundtrip_exact(res.model, x),
-        "saved_state": saved_state(res.model),
-    }
+    res = case(quant_mode="int8")
+    out["int8"] = {**basic(res), **latency_ratios(dense, res, repeats),
+                   "layout": artefact_layout(res)}
 
     out["bits"] = {}
     for k in BITS:
         for qat in (0, 1):
-            r = run(store, cfg, quant_mode="simulated", quant_bits=k, qat_epochs=qat)
-            out["bits"][(k, qat)] = (
-                r.metrics["test_acc"],
-                r.extras["packed_bytes"],
-                r.before["size_bytes"],
-                r.before["test_acc"],
-            )
+            r = case(quant_mode="simulated", quant_bits=k, qat_epochs=qat)
+            out["bits"][(k, qat)] = {**basic(r)}
+            if k == 4 and qat == 0:
+                out["bits4"] = {**basic(r), "layout": artefact_layout(r)}
 
-    student = run(store, cfg, distill_student="cnn_small")
-    alone = run(store, cfg, model="cnn_small")  # the same student, trained alone
+    student = case(distill_student="cnn_small")
+    alone = run(cfg, model="cnn_small")  # the same student, trained alone
     out["distill"] = {
         "student_params": student.params,
         "teacher_params": student.before["params"],
@@ -213,40 +172,42 @@ def one_seed(cfg: ow.RunConfig, store: ow.RunStore, repeats: int) -> dict[str, A
 
     out["lowrank"] = {}
     for rank in RANKS:
-        r = run(store, cfg, lowrank_rank=rank, finetune_epochs=1)
+        r = case(lowrank_rank=rank, finetune_epochs=1)
         out["lowrank"][rank] = {**basic(r)}
+    out["roundtrip_exact"] = all(exact)
     return out
 
 
 def summarize(per_seed: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for case in ("filter50", "weight80", "int8", "distill"):
+    for case in ("filter50", "weight80", "int8", "bits4", "distill"):
         keys = [
             k
             for k, v in per_seed[0][case].items()
             if isinstance(v, (int, float)) and not isinstance(v, bool)
         ]
         out[case] = {k: med([s[case][k] for s in per_seed]) for k in keys}
+        if "size_encoding" in per_seed[0][case]:
+            out[case]["size_encoding"] = per_seed[0][case]["size_encoding"]
+        if "layout" in per_seed[0][case]:
+            out[case]["layout"] = per_seed[0][case]["layout"]  # same layout each seed
         out[case]["per_seed_acc"] = {
             str(seed): s[case].get("acc", s[case].get("acc_distilled"))
             for seed, s in zip(seeds, per_seed)
         }
-    out["int8"]["roundtrip_exact"] = all(s["int8"]["roundtrip_exact"] for s in per_seed)
-    out["int8"]["saved_state"] = per_seed[0]["int8"]["saved_state"]  # same layout each seed
     out["int8"]["scheme"] = "FX static (torch.ao, x86 engine): per-channel int8 weights, BN folded"
     for case, bounds in BOUNDS.items():
         out[case]["meets"] = {f"{k}<={v}": bool(out[case][k] <= v) for k, v in bounds.items()}
     out["bits"] = {
         str(k): {
-            "acc": med([s["bits"][(k, 0)][0] for s in per_seed]),
-            "acc_qat1": med([s["bits"][(k, 1)][0] for s in per_seed]),
-            "packed_size_ratio_computed": med(
-                [s["bits"][(k, 0)][1] / s["bits"][(k, 0)][2] for s in per_seed]
-            ),
+            "acc": med([s["bits"][(k, 0)]["acc"] for s in per_seed]),
+            "acc_qat1": med([s["bits"][(k, 1)]["acc"] for s in per_seed]),
+            "size_ratio": med([s["bits"][(k, 0)]["size_ratio"] for s in per_seed]),
+            "size_bytes": med([s["bits"][(k, 0)]["size_bytes"] for s in per_seed]),
         }
         for k in BITS
     }
-    out["bits"]["acc_dense"] = med([s["bits"][(BITS[0], 0)][3] for s in per_seed])
+    out["bits"]["acc_dense"] = med([s["bits"][(BITS[0], 0)]["acc_dense"] for s in per_seed])
     out["lowrank"] = {
         str(rank): {
             k: med([s["lowrank"][rank][k] for s in per_seed])
@@ -254,6 +215,7 @@ def summarize(per_seed: list[dict[str, Any]], seeds: list[int]) -> dict[str, Any
         }
         for rank in RANKS
     }
+    out["roundtrip_exact"] = all(s["roundtrip_exact"] for s in per_seed)
     return out
 
 
@@ -270,12 +232,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     load0 = os.getloadavg()
     per_seed = []
     with tempfile.TemporaryDirectory() as tmp:
-        store = ow.RunStore(tmp)
         for seed in seeds:
             cfg = ow.RunConfig(
                 dataset="digits", model="cnn", epochs=args.epochs, seed=seed, device="cpu"
             )
-            per_seed.append(one_seed(cfg, store, args.repeats))
+            per_seed.append(one_seed(cfg, args.repeats, Path(tmp)))
             if not args.json:
                 print(f"seed {seed} done", file=sys.stderr)
     out = summarize(per_seed, seeds)
@@ -289,6 +250,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "latency_repeats": args.repeats,
         "loadavg_start": [round(v, 2) for v in load0],
         "loadavg_end": [round(v, 2) for v in os.getloadavg()],
+        "cuda": "not measured: no GPU",
     }
     print(json.dumps(out, indent=None if args.json else 2))
     return out

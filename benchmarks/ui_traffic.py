@@ -7,13 +7,12 @@ every ipywidget opens a comm through ``comm.create_comm``; without a kernel that
 *before any widget exists* with :class:`RecordingComm`, a DummyComm whose
 ``publish_msg`` counts each message and its size: the JSON of the message data (what
 ipykernel would serialize) plus the bytes of its binary buffers (numpy arrays of
-plotly traces travel as buffers). Messages sent while the Explorer is built (the
-widgets' ``comm_open``, ~5 MB of plotly.js bundle for each FigureWidget, sent once per
-widget) are reported apart as ``setup_*``; ``messages`` and ``bytes`` count from the
-Train click to the end of the run (live curves, progress bar, status line, and the
-trade-off plot and runs table refreshed at the end), median over the repeats, after a
-warm-up run (``first_run_*``: the first run also opens the confusion-matrix figure,
-whose plotly bundle is sent once per Explorer).
+plotly traces travel as buffers). Messages sent while the Explorer is built and made
+ready (the widgets' ``comm_open``: plotly's ~5 MB bundle once, carried by the page bridge
+for all the figures, and itables' grid code) are reported apart as ``setup_*``;
+``messages`` and ``bytes`` count from the Train click to the end of the run (live
+curves, progress line, status line, and the trade-off plot and runs grid refreshed at
+the end), median over the repeats, after a warm-up run (``first_run_*``).
 
 Throughput: ``train_seconds`` of the same config run by plain ``ow.run(cfg)`` (no
 callbacks) and by the Explorer (live curves attached), repeats alternating which side
@@ -129,6 +128,7 @@ def main(argv: list[str] | None = None) -> dict:
     cfg = config_for(args.steps)
     ui_clock = CpuClock()
     explorer = ow.Explorer(cfg, store=store, export_dir=store, callbacks=[ui_clock])
+    assert explorer.ready(300)  # its figures are made on a background thread
     setup_messages, setup_bytes = RecordingComm.reset()
 
     def ui_run() -> dict:

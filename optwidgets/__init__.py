@@ -22,6 +22,7 @@ from optwidgets.core.errors import ConfigError, DataError
 if TYPE_CHECKING:  # editors and type checkers see the names; nothing is imported at run time
     from optwidgets.config import RunConfig
     from optwidgets.runs import RunResult, RunStore, default_store, run
+    from optwidgets.runs.lr_find import lr_find
     from optwidgets.train.callbacks import Callback, RunState, StopRun
     from optwidgets.tune import SearchResult, search, sweep_knob
 
@@ -38,6 +39,7 @@ __all__ = [
     "RunResult",
     "RunStore",
     "default_store",
+    "lr_find",
     "search",
     "SearchResult",
     "sweep_knob",
@@ -63,6 +65,7 @@ _LAZY = {
     "RunResult": ("optwidgets.runs", "RunResult"),
     "RunStore": ("optwidgets.runs", "RunStore"),
     "default_store": ("optwidgets.runs", "default_store"),
+    "lr_find": ("optwidgets.runs.lr_find", "lr_find"),
     "search": ("optwidgets.tune", "search"),
     "sweep_knob": ("optwidgets.tune", "sweep_knob"),
     "SearchResult": ("optwidgets.tune", "SearchResult"),

@@ -17,13 +17,15 @@ True
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from optwidgets.core.errors import ConfigError, unknown_name
-from optwidgets.data import dataset_names, is_image_dataset
+from optwidgets.data import dataset_names, is_image_dataset, register_dataset_object
 from optwidgets.models import is_conv_model, model_names
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "PRUNE_SCHEDULES",
     "PRUNE_SCOPES",
     "QUANT_MODES",
+    "QUANT_BITS",
     "AUGMENT_KEYS",
 ]
 
@@ -52,6 +55,7 @@ PRUNE_METHODS = ("none", "weight", "neuron", "filter")
 PRUNE_SCHEDULES = ("oneshot", "agp")
 PRUNE_SCOPES = ("layer", "global")
 QUANT_MODES = ("none", "simulated", "int8", "fp16", "bf16")
+QUANT_BITS = (2, 16)  # simulated quantization bit widths, inclusive (the one place they live)
 # Augmentation knobs and their allowed magnitudes (units in the comments).
 AUGMENT_KEYS = {
     "rotate": (0.0, 180.0),  # degrees, drawn uniformly in [-v, v]
@@ -220,9 +224,66 @@ class RunConfig:
                               "real int8 kernels run on the CPU; set device='cpu'")
         return self
 
+    # -- settings that only apply when something else is on ----------------------------
+    def inactive_reason(self, name: str) -> str | None:
+        """Why field ``name`` has no effect with the other settings, or None if it applies.
+
+        The Explorer disables such a control with this text as its tooltip, and a run
+        refuses a field set away from its default while it has no effect.
+
+        Example
+        -------
+        >>> RunConfig().inactive_reason("quant_bits")
+        "applies only with quant_mode='simulated'"
+        >>> RunConfig(quant_mode="simulated").inactive_reason("quant_bits") is None
+        True
+        """
+        rule = _APPLIES_WHEN.get(name)
+        if rule is None or rule[0](self):
+            return None
+        return f"applies only with {rule[1]}"
+
+    def unused_settings(self) -> list[tuple[str, Any, str]]:
+        """``(field, value, reason)`` for each field set away from its default that has no
+        effect with the other settings (``prune_ratio=0.5`` with ``prune_method='none'``)."""
+        out = []
+        for name in _APPLIES_WHEN:
+            value = getattr(self, name)
+            if value != _DEFAULTS[name] and (reason := self.inactive_reason(name)):
+                out.append((name, value, reason))
+        return out
+
+    def check_settings_apply(self) -> RunConfig:
+        """Refuse a setting that would be silently ignored; returns self.
+
+        Called when a run starts (not on every assignment, so a base config for a search
+        or a sweep may hold settings that only some of its runs use).
+
+        Example
+        -------
+        >>> RunConfig(qat_epochs=2).check_settings_apply()
+        Traceback (most recent call last):
+        ...
+        optwidgets.core.errors.ConfigError: qat_epochs=2 is not allowed: expected 0 (its default) ...
+        """
+        unused = self.unused_settings()
+        if unused:
+            name, value, reason = unused[0]
+            raise ConfigError(name, value, f"{_DEFAULTS[name]!r} (its default) or a setting "
+                              f"that uses it", f"{name} {reason}; it would be ignored")
+        return self
+
+    def without_unused(self) -> RunConfig:
+        """A copy with every setting that has no effect put back to its default
+        (a search trial's effective settings)."""
+        unused = self.unused_settings()
+        return self.replace(**{n: _DEFAULTS[n] for n, _, _ in unused}) if unused else self
+
     # -- checks across fields ----------------------------------------------------------
     def validate(self) -> RunConfig:
         """Check the fields against each other; returns self for chaining."""
+        if _STORED.get():  # a stored run's config: checked when it ran (see from_stored)
+            return self
         conv = is_conv_model(self.model)
         if conv and not is_image_dataset(self.dataset):
             raise ConfigError(
@@ -280,6 +341,26 @@ class RunConfig:
                 raise unknown_name("RunConfig field", k, _FIELD_NAMES)
         return cls(**data)
 
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> RunConfig:
+        """Rebuild the config of a stored run, also in a process that does not have its
+        dataset or model registered (data registered in a notebook, a model of your own).
+
+        Every field is still checked for its type and range; names of datasets and models
+        are kept as stored, and the checks across fields (made when the run started) are
+        skipped. Running it needs those names registered again.
+
+        Example
+        -------
+        >>> RunConfig.from_stored({"dataset": "my-notebook-data", "model": "mlp"}).dataset
+        'my-notebook-data'
+        """
+        token = _STORED.set(True)
+        try:
+            return cls.from_dict(data)
+        finally:
+            _STORED.reset(token)
+
     def replace(self, **changes: Any) -> RunConfig:
         """A validated copy with some fields changed."""
         return dataclasses.replace(self, **changes)
@@ -293,7 +374,10 @@ class RunConfig:
 # per-field validation: each returns the normalized value or raises ConfigError
 
 def _number(name: str, value: Any, *, integer: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool):  # True is an int to Python, never a learning rate to a user
+        raise ConfigError(name, value, "an integer" if integer else "a number",
+                          "True / False are not numbers here")
+    if not isinstance(value, (int, float)):
         try:  # accept numeric strings from the CLI and text boxes
             value = float(value) if not integer else int(str(value))
         except (TypeError, ValueError):
@@ -306,23 +390,75 @@ def _number(name: str, value: Any, *, integer: bool = False) -> float:
     return int(value) if integer else float(value)
 
 
-def _in_range(name: str, value: Any, lo: float | None, hi: float | None, *, integer: bool = False,
-              lo_open: bool = False, hi_open: bool = False) -> float:
-    v = _number(name, value, integer=integer)
-    bad = (lo is not None and (v <= lo if lo_open else v < lo)) or (
-        hi is not None and (v >= hi if hi_open else v > hi)
+class Range(NamedTuple):
+    """The allowed values of a numeric field: ``lo`` .. ``hi`` (None = unbounded)."""
+
+    lo: float | None
+    hi: float | None
+    integer: bool = False
+    lo_open: bool = False
+    hi_open: bool = False
+
+    def describe(self) -> str:
+        """In words: ``'a number in (0, 10]'``, ``'an integer >= 1'``."""
+        kind = "an integer" if self.integer else "a number"
+        lo, hi = self.lo, self.hi
+        if lo is not None and hi is None:
+            return f"{kind} {'>' if self.lo_open else '>='} {_num(lo)}"
+        if hi is not None and lo is None:
+            return f"{kind} {'<' if self.hi_open else '<='} {_num(hi)}"
+        if lo is None or hi is None:
+            return kind
+        return (f"{kind} in {'(' if self.lo_open else '['}{_num(lo)}, "
+                f"{_num(hi)}{')' if self.hi_open else ']'}")
+
+
+def _num(x: float) -> str:
+    """1000000 as '1,000,000' (not '1e+06'); 0.5 as '0.5'."""
+    return f"{int(x):,}" if float(x).is_integer() and abs(x) >= 1000 else f"{x:g}"
+
+
+# Numeric fields and their ranges (units in the RunConfig field comments).
+RANGES: dict[str, Range] = {
+    "n_samples": Range(20, 1_000_000, integer=True),
+    "noise": Range(0.0, 10.0),
+    "val_fraction": Range(0.0, 0.5, lo_open=True),
+    "test_fraction": Range(0.0, 0.5, lo_open=True),
+    "train_fraction": Range(0.0, 1.0, lo_open=True),
+    "labels_per_class": Range(0, None, integer=True),
+    "width": Range(1, 4096, integer=True),
+    "dropout": Range(0.0, 1.0, hi_open=True),
+    "seed": Range(0, 2**32 - 1, integer=True),
+    "lr": Range(0.0, 10.0, lo_open=True),
+    "momentum": Range(0.0, 1.0, hi_open=True),
+    "step_size": Range(1, None, integer=True),
+    "gamma": Range(0.0, 1.0, lo_open=True),
+    "batch_size": Range(1, 1_000_000, integer=True),
+    "epochs": Range(1, 100_000, integer=True),
+    "weight_decay": Range(0.0, 1.0),
+    "l1": Range(0.0, 1.0),
+    "patience": Range(0, None, integer=True),
+    "grad_clip": Range(0.0, None),
+    "backbone_lr_scale": Range(0.0, 1.0),
+    "distill_temperature": Range(0.0, 100.0, lo_open=True),
+    "distill_alpha": Range(0.0, 1.0),
+    "lowrank_rank": Range(0.0, None),
+    "prune_ratio": Range(0.0, 1.0, hi_open=True),
+    "prune_steps": Range(1, 1000, integer=True),
+    "finetune_epochs": Range(0, 100_000, integer=True),
+    "quant_bits": Range(*QUANT_BITS, integer=True),
+    "qat_epochs": Range(0, 100_000, integer=True),
+}
+
+
+def _in_range(name: str, value: Any, rule: Range) -> float:
+    v = _number(name, value, integer=rule.integer)
+    lo, hi = rule.lo, rule.hi
+    bad = (lo is not None and (v <= lo if rule.lo_open else v < lo)) or (
+        hi is not None and (v >= hi if rule.hi_open else v > hi)
     )
     if bad:
-        left = "" if lo is None else ("(" if lo_open else "[") + f"{lo:g}"
-        right = "" if hi is None else f"{hi:g}" + (")" if hi_open else "]")
-        kind = "an integer" if integer else "a number"
-        if lo is not None and hi is None:
-            allowed = f"{kind} {'>' if lo_open else '>='} {lo:g}"
-        elif hi is not None and lo is None:
-            allowed = f"{kind} {'<' if hi_open else '<='} {hi:g}"
-        else:
-            allowed = f"{kind} in {left}, {right}"
-        raise ConfigError(name, v, allowed)  # the parsed value: lr=-1.0, not lr='-1'
+        raise ConfigError(name, v, rule.describe())  # the parsed value: lr=-1.0, not lr='-1'
     return v
 
 
@@ -342,10 +478,18 @@ def _int_tuple(name: str, value: Any, *, lo: int) -> tuple[int, ...]:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = [value]
     try:
-        items = tuple(_in_range(name, v, lo, None, integer=True) for v in value)
+        items = tuple(_in_range(name, v, Range(lo, None, integer=True)) for v in value)
     except TypeError:
         raise ConfigError(name, value, f"a sequence of integers >= {lo}") from None
     return tuple(int(v) for v in items)
+
+
+def _hidden(value: Any) -> tuple[int, ...]:
+    widths = _int_tuple("hidden", value, lo=1)
+    if not widths:
+        raise ConfigError("hidden", value, "at least one layer width, e.g. (128,) or '64,32'",
+                          "an mlp without hidden layers would be a linear model")
+    return widths
 
 
 def _augment(value: Any) -> dict[str, Any]:
@@ -361,12 +505,12 @@ def _augment(value: Any) -> dict[str, Any]:
         if bounds is None:
             out[key] = _bool(f"augment[{key!r}]", v)
         else:
-            out[key] = _in_range(f"augment[{key!r}]", v, bounds[0], bounds[1])
+            out[key] = _in_range(f"augment[{key!r}]", v, Range(bounds[0], bounds[1]))
     return out
 
 
 def _lowrank_rank(value: Any) -> float:
-    v = _in_range("lowrank_rank", value, 0.0, None)
+    v = _in_range("lowrank_rank", value, RANGES["lowrank_rank"])
     if v >= 1 and v != int(v):
         raise ConfigError("lowrank_rank", value, "0 (off), a fraction in (0, 1) or a whole count >= 1")
     return v
@@ -378,63 +522,135 @@ def _choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
     return value.lower()
 
 
+def _dataset_name(value: Any) -> Any:
+    """A name stays a name; data itself (a Dataset, ``(X, y)``, a torch Dataset or
+    DataLoader) is registered and the config keeps the name it got."""
+    if isinstance(value, str) or value is None or isinstance(value, (int, float, bool)):
+        return value
+    if hasattr(value, "columns") and hasattr(value, "iloc"):
+        raise ConfigError("dataset", type(value).__name__, "a dataset name, a Dataset or "
+                          "(X, y); a DataFrame needs its target column",
+                          "use ow.data.register_dataset_object(df, target='label') or "
+                          "ow.run(cfg, data=df) with target")
+    return register_dataset_object(value)
+
+
 def _registered(name: str, value: Any, names: list[str], *, allow_empty: bool = False) -> str:
     if allow_empty and value == "":
         return ""
+    if _STORED.get() and isinstance(value, str) and value:
+        return value  # registered in the process that ran it, maybe not in this one
     if not isinstance(value, str) or value not in names:
         raise unknown_name(name, value, names)
     return value
 
 
+_TEXT_RULES: dict[str, Any] = {
+    "dataset": lambda v: _registered("dataset", _dataset_name(v), dataset_names()),
+    "model": lambda v: _registered("model", v, model_names()),
+    "distill_student": lambda v: _registered("distill_student", v, model_names(),
+                                             allow_empty=True),
+    "classes": lambda v: _int_tuple("classes", v, lo=0),
+    "hidden": _hidden,
+    "nesterov": lambda v: _bool("nesterov", v),
+    "augment": _augment,
+    "source": lambda v: v if isinstance(v, str) else str(v),
+    "distill_teacher": lambda v: v if isinstance(v, str) else str(v),
+    "lowrank_rank": _lowrank_rank,
+    "quant_activations": lambda v: _bool("quant_activations", v),
+}
+_ALLOWED_TEXT = {
+    "classes": "labels to keep, e.g. '0,1,2' (empty = all)",
+    "hidden": "layer widths >= 1, e.g. '128' or '64,32'",
+    "nesterov": "True or False",
+    "quant_activations": "True or False",
+    "augment": "JSON such as '{\"rotate\": 15, \"hflip\": true}' with keys "
+               + ", ".join(AUGMENT_KEYS),
+    "source": "a built-in source name, a .pt weights file or a stored run id",
+    "distill_teacher": "a stored run id ('' = the model this run trains)",
+    "lowrank_rank": "0 (off), a fraction in (0, 1) or a whole count >= 1",
+}
+
+
+def allowed(name: str) -> str:
+    """What a field accepts, in words (for ``--help``, tooltips and error messages).
+
+    Example
+    -------
+    >>> allowed("lr"), allowed("optimizer")
+    ('a number in (0, 10]', "one of 'sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'")
+    """
+    if name in RunConfig._CHOICES:
+        return "one of " + ", ".join(repr(c) for c in RunConfig._CHOICES[name])
+    if name in ("dataset", "model", "distill_student"):
+        names = dataset_names() if name == "dataset" else model_names()
+        return ("'' (off) or " if name == "distill_student" else "") + "one of " + ", ".join(
+            repr(n) for n in names)
+    if name in _ALLOWED_TEXT:
+        return _ALLOWED_TEXT[name]
+    if name in RANGES:
+        return RANGES[name].describe()
+    raise unknown_name("RunConfig field", name, _FIELD_NAMES)
+
+
 def _validate_field(name: str, value: Any) -> Any:
     if name in RunConfig._CHOICES:
         return _choice(name, value, RunConfig._CHOICES[name])
-    rules: dict[str, Any] = {
-        "dataset": lambda v: _registered("dataset", v, dataset_names()),
-        "model": lambda v: _registered("model", v, model_names()),
-        "distill_student": lambda v: _registered("distill_student", v, model_names(),
-                                                 allow_empty=True),
-        "n_samples": lambda v: _in_range("n_samples", v, 20, 1_000_000, integer=True),
-        "noise": lambda v: _in_range("noise", v, 0.0, 10.0),
-        "val_fraction": lambda v: _in_range("val_fraction", v, 0.0, 0.5, lo_open=True),
-        "test_fraction": lambda v: _in_range("test_fraction", v, 0.0, 0.5, lo_open=True),
-        "classes": lambda v: _int_tuple("classes", v, lo=0),
-        "train_fraction": lambda v: _in_range("train_fraction", v, 0.0, 1.0, lo_open=True),
-        "labels_per_class": lambda v: _in_range("labels_per_class", v, 0, None, integer=True),
-        "hidden": lambda v: _int_tuple("hidden", v, lo=1),
-        "width": lambda v: _in_range("width", v, 1, 4096, integer=True),
-        "dropout": lambda v: _in_range("dropout", v, 0.0, 1.0, hi_open=True),
-        "seed": lambda v: _in_range("seed", v, 0, 2**32 - 1, integer=True),
-        "lr": lambda v: _in_range("lr", v, 0.0, 10.0, lo_open=True),
-        "momentum": lambda v: _in_range("momentum", v, 0.0, 1.0, hi_open=True),
-        "nesterov": lambda v: _bool("nesterov", v),
-        "step_size": lambda v: _in_range("step_size", v, 1, None, integer=True),
-        "gamma": lambda v: _in_range("gamma", v, 0.0, 1.0, lo_open=True),
-        "batch_size": lambda v: _in_range("batch_size", v, 1, 1_000_000, integer=True),
-        "epochs": lambda v: _in_range("epochs", v, 1, 100_000, integer=True),
-        "weight_decay": lambda v: _in_range("weight_decay", v, 0.0, 1.0),
-        "l1": lambda v: _in_range("l1", v, 0.0, 1.0),
-        "patience": lambda v: _in_range("patience", v, 0, None, integer=True),
-        "grad_clip": lambda v: _in_range("grad_clip", v, 0.0, None),
-        "augment": _augment,
-        "source": lambda v: v if isinstance(v, str) else str(v),
-        "backbone_lr_scale": lambda v: _in_range("backbone_lr_scale", v, 0.0, 1.0),
-        "distill_teacher": lambda v: v if isinstance(v, str) else str(v),
-        "distill_temperature": lambda v: _in_range("distill_temperature", v, 0.0, 100.0,
-                                                   lo_open=True),
-        "distill_alpha": lambda v: _in_range("distill_alpha", v, 0.0, 1.0),
-        "lowrank_rank": _lowrank_rank,
-        "prune_ratio": lambda v: _in_range("prune_ratio", v, 0.0, 1.0, hi_open=True),
-        "prune_steps": lambda v: _in_range("prune_steps", v, 1, 1000, integer=True),
-        "finetune_epochs": lambda v: _in_range("finetune_epochs", v, 0, 100_000, integer=True),
-        "quant_bits": lambda v: _in_range("quant_bits", v, 2, 16, integer=True),
-        "quant_activations": lambda v: _bool("quant_activations", v),
-        "qat_epochs": lambda v: _in_range("qat_epochs", v, 0, 100_000, integer=True),
-    }
-    rule = rules.get(name)
-    if rule is None:  # pragma: no cover - every field has a rule; a test checks it
-        raise AssertionError(f"no validation rule for RunConfig.{name}")
-    return rule(value)
+    rule = _TEXT_RULES.get(name)
+    if rule is not None:
+        return rule(value)
+    if name in RANGES:
+        return _in_range(name, value, RANGES[name])
+    raise AssertionError(f"no validation rule for RunConfig.{name}")  # pragma: no cover
 
 
 _FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RunConfig))
+# set while a stored run's config is rebuilt (RunConfig.from_stored)
+_STORED: contextvars.ContextVar[bool] = contextvars.ContextVar("optwidgets_stored",
+                                                               default=False)
+_DEFAULTS: dict[str, Any] = {
+    f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    for f in dataclasses.fields(RunConfig)}
+
+# field -> (when it has an effect, that condition in words)
+_APPLIES_WHEN: dict[str, tuple[Any, str]] = {
+    "nesterov": (lambda c: c.optimizer == "sgd" and c.momentum > 0,
+                 "optimizer='sgd' and momentum > 0"),
+    "momentum": (lambda c: c.optimizer in ("sgd", "rmsprop"), "optimizer 'sgd' or 'rmsprop'"),
+    "step_size": (lambda c: c.schedule == "step", "schedule='step'"),
+    "gamma": (lambda c: c.schedule == "step", "schedule='step'"),
+    "source": (lambda c: c.transferring, "transfer 'feature_extraction' or 'fine_tune'"),
+    "backbone_lr_scale": (lambda c: c.transfer == "fine_tune", "transfer='fine_tune'"),
+    "distill_teacher": (lambda c: c.distilling, "a distill_student"),
+    "distill_temperature": (lambda c: c.distilling, "a distill_student"),
+    "distill_alpha": (lambda c: c.distilling, "a distill_student"),
+    "prune_ratio": (lambda c: c.prune_method != "none",
+                    "prune_method 'weight', 'neuron' or 'filter'"),
+    "prune_scope": (lambda c: c.pruning and c.prune_method == "weight",
+                    "prune_method='weight' and prune_ratio > 0"),
+    "prune_schedule": (lambda c: c.pruning, "a prune_method and prune_ratio > 0"),
+    "prune_steps": (lambda c: c.pruning and c.prune_schedule == "agp",
+                    "prune_schedule='agp' (and pruning on)"),
+    "finetune_epochs": (lambda c: c.low_rank or c.pruning,
+                        "low rank (lowrank_rank > 0) or pruning on"),
+    "quant_bits": (lambda c: c.simulated_quant, "quant_mode='simulated'"),
+    "quant_activations": (lambda c: c.simulated_quant, "quant_mode='simulated'"),
+    "qat_epochs": (lambda c: c.simulated_quant, "quant_mode='simulated'"),
+}
+
+
+def _refuse_unknown_keywords(init: Any) -> Any:
+    """Wrap the dataclass ``__init__`` so a misspelt field gets "did you mean", not a bare
+    TypeError (``RunConfig(lrr=0.1)`` suggests ``lr``)."""
+
+    @functools.wraps(init)
+    def __init__(self: RunConfig, *args: Any, **kwargs: Any) -> None:
+        for key in kwargs:
+            if key not in _FIELD_NAMES:
+                raise unknown_name("RunConfig field", key, _FIELD_NAMES)
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+RunConfig.__init__ = _refuse_unknown_keywords(RunConfig.__init__)  # type: ignore[method-assign]

@@ -1,10 +1,12 @@
-"""The ``optwidgets`` command: ``run | search | sweep | lab``.
+"""The ``optwidgets`` command: ``run | search | sweep | runs | export-script | lr-find |
+lessons | lab``.
 
 Example
 -------
 >>> from optwidgets.cli import build_parser
->>> sorted(build_parser()._subparsers._group_actions[0].choices)[:3]
-['lab', 'run', 'search']
+>>> commands = build_parser()._subparsers._group_actions[0].choices
+>>> [c in commands for c in ("run", "search", "sweep", "runs", "lr-find", "lab")]
+[True, True, True, True, True, True]
 """
 
 from optwidgets.cli.main import build_parser, main

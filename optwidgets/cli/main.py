@@ -1,8 +1,13 @@
-"""Command line: ``optwidgets run | search | sweep | lab``.
+"""Command line: ``optwidgets run | search | sweep | runs | export-script | lessons | lab``.
 
 Flags mirror RunConfig field names (``--prune-ratio`` sets ``prune_ratio``); tuples take
 commas (``--hidden 128,64``), ``--augment`` takes JSON. ``--json`` prints exactly one
 JSON object on stdout (the RunResult's ``to_dict()``); progress goes to stderr.
+
+A user's mistake (a bad value, a missing file, an unknown run id) never prints a
+traceback: one message naming the field (or file), the value and what is allowed, and
+exit code 2; with ``--json`` that message is one JSON object ``{"error": ..., "field":
+..., "value": ...}`` on stdout. A run that fails or diverges exits 1.
 
 Example
 -------
@@ -15,52 +20,63 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from optwidgets.cli.flags import add_config_flags, config_from_args
+from optwidgets import __version__
+from optwidgets.cli.flags import add_config_flags, add_log_flag, config_from_args, loggers_from_args
+from optwidgets.cli.lab import add_lab_parsers
+from optwidgets.cli.lr_find import add_lr_find_parser
+from optwidgets.cli.runs import add_export_script_parser, add_runs_parser
 from optwidgets.cli.search import add_search_parser
 from optwidgets.cli.sweep import add_sweep_parser
 from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.runs import run
 from optwidgets.train.progress import ProgressBar
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "UsageError"]
+
+
+class UsageError(Exception):
+    """A command line argparse refused (unknown flag, missing value)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so ``--json`` can report the error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="optwidgets", description=__doc__.split("\n")[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = _Parser(prog="optwidgets", description=__doc__.split("\n")[0])
+    parser.add_argument("--version", action="version", version=f"optwidgets {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p_run = sub.add_parser("run", help="train, compress and measure one configuration")
     add_config_flags(p_run)
-    p_run.add_argument("--config", help="start from a RunConfig JSON file")
+    p_run.add_argument("--config", help="start from a RunConfig JSON file (or a stored run's)")
     p_run.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p_run.add_argument("--store", help="RunStore folder (default: the data home's results)")
     p_run.add_argument("--no-store", action="store_true", help="do not save the run")
     p_run.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_log_flag(p_run)
+    p_run.set_defaults(func=_cmd_run)
 
-    p_lab = sub.add_parser("lab", help="open JupyterLab on the quickstart notebook")
-    p_lab.add_argument("--notebook", default="notebooks/00_quickstart.ipynb")
-    p_lab.set_defaults(lab_args=[])  # unknown flags (--port 8899 ...) go on to jupyter lab
-
+    add_lab_parsers(sub)  # unknown flags of `lab` go on to jupyter lab
     add_search_parser(sub)
     add_sweep_parser(sub)
+    add_lr_find_parser(sub)
+    add_runs_parser(sub)
+    add_export_script_parser(sub)
     return parser
-
-
-def _error(message: str, code: int = 2) -> int:
-    print(f"optwidgets: error: {message}", file=sys.stderr)
-    return code
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     store: Any = False if args.no_store else (args.store or None)
-    callbacks = [] if args.quiet else [ProgressBar()]
+    callbacks = [*loggers_from_args(args), *([] if args.quiet else [ProgressBar()])]
     result = run(cfg, callbacks=callbacks, store=store)
     if args.json:
         d = result.to_dict()
@@ -71,38 +87,35 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if result.status in ("done", "stopped") else 1
 
 
-def _cmd_lab(args: argparse.Namespace) -> int:
-    import shutil
-    import subprocess
-
-    if shutil.which("jupyter") is None:
-        return _error("JupyterLab is not installed: pip install 'optwidgets[lab]'")
-    nb = Path(args.notebook)
-    if not nb.exists():
-        return _error(f"notebook={str(nb)!r} does not exist: run from the optwidgets checkout "
-                      "or pass --notebook PATH")
-    extra = list(args.lab_args)
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and "--allow-root" not in extra:
-        extra.append("--allow-root")  # containers and Binder-like boxes often run as root
-    return subprocess.call(["jupyter", "lab", str(nb), *extra])
+def _report(exc: Exception, as_json: bool) -> int:
+    """Print a user's mistake as one line (or one JSON object with --json); exit code 2."""
+    field = getattr(exc, "field", None)
+    value = getattr(exc, "value", None)
+    if as_json:
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            value = repr(value)
+        sys.stdout.write(json.dumps({"error": str(exc), "field": field, "value": value}) + "\n")
+    else:
+        print(f"optwidgets: error: {exc}", file=sys.stderr)
+    return 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``optwidgets`` command; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    as_json = "--json" in argv
     parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown and args.command != "lab":
-        parser.error("unrecognized arguments: " + " ".join(unknown))
-    if args.command == "lab":
-        args.lab_args = unknown
     try:
-        if args.command == "run":
-            return _cmd_run(args)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown and args.command != "lab":
+            raise UsageError("optwidgets: unrecognized arguments: " + " ".join(unknown))
         if args.command == "lab":
-            return _cmd_lab(args)
-        return args.func(args)
-    except (ConfigError, DataError) as exc:
-        return _error(str(exc))
+            args.lab_args = unknown
+        return int(args.func(args))
+    except (ConfigError, DataError, UsageError) as exc:
+        return _report(exc, as_json)
 
 
 if __name__ == "__main__":  # pragma: no cover

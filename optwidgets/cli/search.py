@@ -17,7 +17,7 @@ import json
 import sys
 from typing import Any
 
-from optwidgets.cli.flags import add_config_flags, config_from_args
+from optwidgets.cli.flags import add_config_flags, add_log_flag, config_from_args, loggers_from_args
 from optwidgets.tune import EXECUTORS, METHODS, OBJECTIVES, SAMPLERS, search
 
 __all__ = ["add_search_parser"]
@@ -71,6 +71,7 @@ def add_search_parser(subparsers: Any) -> Any:
     p.add_argument("--store", help="RunStore folder (default: the data home's results)")
     p.add_argument("--no-store", action="store_true", help="do not save the runs")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_log_flag(p)
     p.set_defaults(func=_cmd_search)
     return p
 
@@ -109,6 +110,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
         sampler=args.sampler,
         store=store,
         callbacks=[] if args.quiet else [_progress],
+        run_callbacks=loggers_from_args(args),
     )
     frame = result.trials_frame()
     if args.json:

@@ -15,7 +15,7 @@ import json
 import sys
 from typing import Any
 
-from optwidgets.cli.flags import add_config_flags, config_from_args
+from optwidgets.cli.flags import add_config_flags, add_log_flag, config_from_args, loggers_from_args
 from optwidgets.runs import RunResult
 from optwidgets.tune.sweep import SWEEPABLE, default_values, parse_values, sweep_knob
 
@@ -41,6 +41,7 @@ def add_sweep_parser(subparsers: Any) -> Any:
     p.add_argument("--store", help="RunStore folder (default: the data home's results)")
     p.add_argument("--no-store", action="store_true", help="do not save the runs")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    add_log_flag(p)
     p.set_defaults(func=_cmd_sweep)
     return p
 
@@ -55,7 +56,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
     cfg = config_from_args(args)
     values = default_values(args.knob) if args.values is None else parse_values(args.values)
     store: Any = False if args.no_store else (args.store or None)
-    runs = sweep_knob(cfg, args.knob, values, store=store,
+    runs = sweep_knob(cfg, args.knob, values, store=store, callbacks=loggers_from_args(args),
                       on_result=None if args.quiet else _progress)
     if args.json:
         out = {"knob": args.knob, "values": list(values),

@@ -1,4 +1,4 @@
-"""Compression: measure, prune, quantize, distill, low-rank factorize.
+"""Compression: the saved artefact, measure, prune, quantize, distill, low-rank factorize.
 
 Plain functions on ``nn.Module`` objects, shaped like ``torch.nn.utils.prune``
 (``amount``: a float is a fraction, an int a count). Heavy dependencies (Torch-Pruning,
@@ -14,13 +14,21 @@ Example
 1210
 """
 
-from optwidgets.compress.distill import check_student_size, distillation_loss
+from optwidgets.compress.artefact import Artefact, encode, load, read
+from optwidgets.compress.distill import (
+    check_student_size,
+    distillation_loss,
+    distillation_objective,
+)
 from optwidgets.compress.lowrank import factorize, layer_rank
 from optwidgets.compress.measure import (
+    Latency,
     count_nonzero,
     count_params,
     deployable_state,
+    latency,
     latency_ms,
+    load_deployable_state,
     measure,
     model_device,
     model_dtype,
@@ -29,11 +37,14 @@ from optwidgets.compress.measure import (
 from optwidgets.compress.pipeline import (
     CompressionOutcome,
     compress,
+    load_deployed,
     preflight,
+    rebuild,
     technique_label,
 )
 from optwidgets.compress.prune import (
     agp_schedule,
+    check_prunable,
     is_masked,
     output_layer,
     prunable_layers,
@@ -51,23 +62,34 @@ from optwidgets.compress.quantize import (
     cast_weights,
     fake_quantize,
     freeze,
+    layer_codes,
     packed_bytes,
     quantize_int8,
     simulate_quantization,
+    weight_codes,
 )
 
 __all__ = [
+    # artefact: the model as saved
+    "Artefact",
+    "encode",
+    "load",
+    "read",
     # measure
     "count_nonzero",
     "count_params",
+    "Latency",
     "deployable_state",
+    "latency",
     "latency_ms",
+    "load_deployable_state",
     "measure",
     "model_device",
     "model_dtype",
     "size_bytes",
     # prune
     "agp_schedule",
+    "check_prunable",
     "is_masked",
     "output_layer",
     "prunable_layers",
@@ -84,17 +106,22 @@ __all__ = [
     "cast_weights",
     "fake_quantize",
     "freeze",
+    "layer_codes",
     "packed_bytes",
     "quantize_int8",
     "simulate_quantization",
+    "weight_codes",
     # distill, low-rank
     "check_student_size",
     "distillation_loss",
+    "distillation_objective",
     "factorize",
     "layer_rank",
     # pipeline
     "CompressionOutcome",
     "compress",
+    "load_deployed",
     "preflight",
+    "rebuild",
     "technique_label",
 ]

@@ -24,6 +24,7 @@ from torch.nn import functional as F
 
 from optwidgets.compress.measure import count_params
 from optwidgets.core.errors import ConfigError
+from optwidgets.models.outputs import logits_of
 
 __all__ = ["distillation_loss", "distillation_objective", "check_student_size"]
 
@@ -80,6 +81,9 @@ def distillation_objective(teacher: nn.Module, *, temperature: float, alpha: flo
     """A Trainer ``loss_fn(logits, inputs, targets)``: the distillation loss against
     ``teacher``'s logits on the same batch (the teacher is put in eval mode, no gradients).
 
+    Either model may return its logits in any form :func:`~optwidgets.models.logits_of`
+    reads (a tensor, a dict with ``"logits"``, an object with ``.logits``).
+
     Example
     -------
     >>> import torch
@@ -93,8 +97,8 @@ def distillation_objective(teacher: nn.Module, *, temperature: float, alpha: flo
 
     def loss_fn(logits: Tensor, inputs: Tensor, targets: Tensor) -> Tensor:
         with torch.no_grad():
-            teacher_logits = teacher(inputs)
-        return distillation_loss(logits.float(), teacher_logits.float(), targets,
+            teacher_logits = logits_of(teacher(inputs))
+        return distillation_loss(logits_of(logits).float(), teacher_logits.float(), targets,
                                  temperature=temperature, alpha=alpha)
 
     return loss_fn

@@ -34,6 +34,7 @@ from typing import Any, cast
 import torch
 from torch import Tensor, nn
 
+from optwidgets.compress.prune import output_layer
 from optwidgets.core.errors import ConfigError
 
 __all__ = ["factorize", "layer_rank"]
@@ -138,8 +139,6 @@ def factorize(
                             or (type(m) is nn.Conv2d and m.groups == 1))]
     if keep_output and targets:
         if example_input is not None:
-            from optwidgets.compress.prune import output_layer
-
             out_layer = output_layer(model, example_input)
         else:
             out_layer = [m for _, m in model.named_modules()

@@ -7,9 +7,9 @@ is an int.
 * :func:`prune_weights` zeroes the smallest-magnitude weights with masks, delegating to
   ``torch.nn.utils.prune`` (``l1_unstructured`` per layer, ``global_unstructured`` for one
   global threshold), so masks are exactly PyTorch's and can be inspected
-  (``module.weight_mask``) and folded with :func:`remove_masks`. A masked model is still
-  dense: it saves as many bytes and runs as fast as before. :func:`sparse_bytes` tells what
-  a sparse (CSR) encoding of it would weigh.
+  (``module.weight_mask``) and folded with :func:`remove_masks`. A masked model still
+  computes densely (no faster), but its artefact (:mod:`optwidgets.compress.artefact`)
+  saves each weight as CSR where that is smaller, so ``size_bytes`` falls with sparsity.
 * :func:`prune_neurons` / :func:`prune_filters` *physically remove* Linear output units /
   Conv output channels. Units are ranked by the L1 norm of their own weights (the criterion
   of ``torch.nn.utils.prune.ln_structured(n=1, dim=0)``), and the removal is carried out
@@ -44,10 +44,12 @@ import torch
 import torch.nn.utils.prune as tprune
 from torch import Tensor, nn
 
-from optwidgets.compress.measure import _int8_layers, _quantized_weights, deployable_state
+from optwidgets.compress.state import _int8_layers, _quantized_weights, deployable_state
 from optwidgets.core.errors import ConfigError
+from optwidgets.models.outputs import logits_of
 
 __all__ = [
+    "check_prunable",
     "prunable_layers",
     "output_layer",
     "prune_weights",
@@ -67,8 +69,55 @@ _LAYER = (nn.Linear, *_CONV)
 
 
 def prunable_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
-    """``(name, module)`` of every Linear and Conv layer, in registration order."""
+    """``(name, module)`` of every Linear and Conv layer, in registration order.
+
+    Example
+    -------
+    >>> import torch.nn as nn
+    >>> [n for n, _ in prunable_layers(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)))]
+    ['0', '2']
+    """
     return [(n, m) for n, m in model.named_modules() if isinstance(m, _LAYER)]
+
+
+def check_prunable(model: nn.Module, method: str) -> None:
+    """Refuse a structured pruning method the model has no layers for (the one place).
+
+    ``"filter"`` needs a Conv layer, and no grouped conv other than depthwise ones
+    (``groups == in_channels == out_channels``: removing a filter removes its group; in
+    other grouped convs single filters cannot go); ``"neuron"`` needs a hidden Linear
+    layer (at least two: the output layer is never pruned). ``"weight"`` and ``"none"``
+    take any model.
+
+    Raises
+    ------
+    ConfigError
+        naming ``prune_method``.
+
+    Example
+    -------
+    >>> import torch.nn as nn
+    >>> check_prunable(nn.Sequential(nn.Linear(4, 2)), "filter")
+    Traceback (most recent call last):
+    ...
+    optwidgets.core.errors.ConfigError: prune_method='filter' is not allowed: ...
+    """
+    if method == "filter" and not any(isinstance(m, _CONV) for m in model.modules()):
+        raise ConfigError("prune_method", "filter", "'weight' or 'neuron' for a model "
+                          "without convolutions", f"{type(model).__name__} has no Conv layer")
+    if method == "filter":
+        for name, m in model.named_modules():
+            conv = cast(nn.Conv2d, m)
+            if (isinstance(m, _CONV) and conv.groups > 1
+                    and not conv.groups == conv.in_channels == conv.out_channels):
+                raise ConfigError(
+                    "prune_method", "filter", "'weight' for a model with grouped "
+                    "convolutions", f"{type(model).__name__}.{name} has groups={conv.groups} "
+                    f"({conv.in_channels} -> {conv.out_channels} channels): only whole groups "
+                    "could go, not single filters (depthwise convs, groups = channels, are fine)")
+    if method == "neuron" and sum(isinstance(m, nn.Linear) for m in model.modules()) < 2:
+        raise ConfigError("prune_method", "neuron", "'weight' or 'filter' for a model "
+                          "without hidden Linear layers", "the output layer is never pruned")
 
 
 def output_layer(model: nn.Module, example_input: Tensor) -> nn.Module:
@@ -76,6 +125,13 @@ def output_layer(model: nn.Module, example_input: Tensor) -> nn.Module:
 
     Found by running ``example_input`` once (in eval mode, without gradients) and recording
     the order in which layers are called.
+
+    Example
+    -------
+    >>> import torch, torch.nn as nn
+    >>> m = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    >>> output_layer(m, torch.randn(1, 2)) is m[2]
+    True
     """
     order: list[nn.Module] = []
     handles = [m.register_forward_hook(lambda mod, i, o: order.append(mod))
@@ -149,7 +205,14 @@ def prune_weights(model: nn.Module, amount: float | int, *, scope: str = "layer"
 
 
 def is_masked(model: nn.Module) -> bool:
-    """True when some module still carries a pruning mask."""
+    """True when some module still carries a pruning mask.
+
+    Example
+    -------
+    >>> import torch.nn as nn
+    >>> is_masked(prune_weights(nn.Sequential(nn.Linear(4, 4)), 0.5)), is_masked(nn.Linear(4, 4))
+    (True, False)
+    """
     return any(isinstance(h, tprune.BasePruningMethod)
                for m in model.modules() for h in m._forward_pre_hooks.values())
 
@@ -200,7 +263,10 @@ def _structured(model: nn.Module, amount: float | int, example_input: Tensor,
         model.eval()
         for p in grads:
             p.requires_grad_(True)
-        graph = tp.DependencyGraph().build_dependency(model, example_inputs=example_input)
+        # the input as a 1-tuple (Torch-Pruning unpacks it into the call), and the
+        # logits out of a dict or an object with .logits (which it would not trace)
+        graph = tp.DependencyGraph().build_dependency(model, example_inputs=(example_input,),
+                                                      output_transform=logits_of)
         plan = []
         for group in graph.get_all_groups(ignored_layers=ignored, root_module_types=kinds):
             root = group[0].dep.target.module
@@ -247,6 +313,7 @@ def prune_neurons(model: nn.Module, amount: float | int, *, example_input: Tenso
     >>> prune_neurons(m, 3, example_input=torch.randn(1, 4))[0].out_features
     7
     """
+    check_prunable(model, "neuron")
     return _structured(model, amount, example_input, (nn.Linear,), layers)
 
 
@@ -264,9 +331,7 @@ def prune_filters(model: nn.Module, amount: float | int, *, example_input: Tenso
     >>> prune_filters(m, 0.5, example_input=torch.randn(1, 1, 8, 8))[0].out_channels
     4
     """
-    if not any(isinstance(m, _CONV) for m in model.modules()):
-        raise ConfigError("prune_method", "filter", "'weight' or 'neuron' for a model "
-                          "without convolutions", f"{type(model).__name__} has no Conv layer")
+    check_prunable(model, "filter")
     return _structured(model, amount, example_input, _CONV, layers)
 
 
@@ -339,6 +404,12 @@ def sparse_state(model: nn.Module) -> dict[str, object]:
     ``.crow_indices`` (see :func:`sparse_bytes`); everything else is
     :func:`~optwidgets.compress.measure.deployable_state` as is. Rebuild a weight with
     ``torch.sparse_csr_tensor(crow.long(), col.long(), values, (out, rest)).to_dense()``.
+
+    Example
+    -------
+    >>> import torch.nn as nn
+    >>> sorted(sparse_state(prune_weights(nn.Sequential(nn.Linear(4, 4)), 0.5)))
+    ['0.bias', '0.weight.col_indices', '0.weight.crow_indices', '0.weight.values']
     """
     state = dict(deployable_state(model))
     int8 = {name for name, _ in _int8_layers(model)}
@@ -374,7 +445,11 @@ def sparse_state(model: nn.Module) -> dict[str, object]:
 
 
 def sparse_bytes(model: nn.Module) -> int:
-    """Bytes of ``torch.save`` of the model with every Linear/Conv weight stored as CSR.
+    """Computed bytes of ``torch.save`` of the model with *every* Linear/Conv weight as CSR.
+
+    A what-if for teaching (CSR everywhere, even where it is larger), not the saved size:
+    ``size_bytes`` is the artefact, which stores a weight as CSR only where that is
+    smaller (:mod:`optwidgets.compress.artefact`).
 
     Each weight (masks applied, as :func:`~optwidgets.compress.measure.deployable_state`
     ships it) is reshaped to ``(out, in * k * k)`` and converted with
@@ -389,10 +464,10 @@ def sparse_bytes(model: nn.Module) -> int:
 
     Example
     -------
-    >>> import torch.nn as nn
-    >>> from optwidgets.compress.measure import size_bytes
+    >>> import io, torch, torch.nn as nn
     >>> m = prune_weights(nn.Sequential(nn.Linear(100, 100)), 0.9)
-    >>> sparse_bytes(m) < size_bytes(m)
+    >>> buf = io.BytesIO(); torch.save(m.state_dict(), buf)
+    >>> sparse_bytes(m) < len(buf.getvalue())
     True
     """
     import io
@@ -445,9 +520,7 @@ def sensitivity(
     elif method in ("neuron", "filter"):
         if example_input is None:
             raise ConfigError("example_input", None, f"one input batch for method={method!r}")
-        if method == "filter" and not any(isinstance(m, _CONV) for m in model.modules()):
-            raise ConfigError("prune_method", "filter", "'weight' or 'neuron' for a model "
-                              "without convolutions")
+        check_prunable(model, method)
         kinds = (nn.Linear,) if method == "neuron" else _CONV
         out = output_layer(model, example_input)
         names = [n for n, m in prunable_layers(model) if isinstance(m, kinds) and m is not out]

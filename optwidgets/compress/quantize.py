@@ -7,9 +7,10 @@ Three kinds, three honesty levels:
   too (per-tensor, affine, range observed during training/calibration). Rounding uses a
   straight-through estimator, so a short quantization-aware fine-tune (QAT) trains the
   float "shadow" weights. :func:`freeze` writes the quantized values back into plain
-  weights. The model still stores float32 numbers, so its *saved* size does not shrink;
-  :func:`packed_bytes` *computes* what the weights would take packed at k bits and is named
-  as computed.
+  weights and records each layer's bits and scales, so the artefact
+  (:mod:`optwidgets.compress.artefact`) saves them as bit-packed k-bit codes plus one
+  float32 scale per output channel: the saved size shrinks with the bits.
+  :func:`packed_bytes` is an older *computed* estimate (no file framing), named as such.
 * **Real int8 on CPU** (:func:`quantize_int8`) -- the choice and why:
 
   - ``torch.ao.quantization`` is deprecated in torch 2.13 (it warns), but it is the only
@@ -23,8 +24,8 @@ Three kinds, three honesty levels:
     calibration data, BatchNorm folded into the conv, conv+ReLU fused, ``convert_fx``).
     It quantizes Conv *and* Linear layers without editing the model. Measured on this
     2-core CPU (x86 engine, fp32 -> int8, one thread, best of 5 medians; random weights,
-    512 calibration inputs; sizes are ``size_bytes``, the lean int8 save of
-    ``measure.deployable_state``):
+    512 calibration inputs; sizes are the lean int8 save of
+    ``state.deployable_state``, before the artefact's container):
 
     ==============================  ==========  ===============  ===============
     model                           size        batch 1 (ms)     batch 256 (ms)
@@ -71,11 +72,14 @@ from typing import Any, cast
 import torch
 from torch import Tensor, nn
 
-from optwidgets.compress.measure import deployable_state, model_device
+from optwidgets.compress.prune import remove_masks
+from optwidgets.compress.state import deployable_state, model_device
+from optwidgets.config import QUANT_BITS, RunConfig
 from optwidgets.core.errors import ConfigError
 
 __all__ = [
     "fake_quantize",
+    "weight_codes",
     "SimQuantLinear",
     "SimQuantConv1d",
     "SimQuantConv2d",
@@ -84,6 +88,7 @@ __all__ = [
     "simulate_quantization",
     "calibrate",
     "freeze",
+    "layer_codes",
     "packed_bytes",
     "quantize_int8",
     "cast_weights",
@@ -93,8 +98,9 @@ _LAYER = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
 def _check_bits(bits: int) -> int:
-    if isinstance(bits, bool) or not isinstance(bits, int) or not 2 <= bits <= 16:
-        raise ConfigError("quant_bits", bits, "an integer in [2, 16]")
+    lo, hi = QUANT_BITS  # the one definition of the bit range (optwidgets.config)
+    if isinstance(bits, bool) or not isinstance(bits, int) or not lo <= bits <= hi:
+        raise ConfigError("quant_bits", bits, f"an integer in [{lo}, {hi}]")
     return bits
 
 
@@ -102,12 +108,23 @@ def _check_bits(bits: int) -> int:
 # simulated k-bit
 
 
+def _grid(w: Tensor, bits: int) -> tuple[Tensor, Tensor]:
+    """Integer-valued codes (float, in ``[-qmax, qmax]``) and the per-row scale (keepdim)."""
+    qmax = 2 ** (bits - 1) - 1
+    dims = tuple(range(1, w.dim()))
+    amax = w.detach().abs().amax(dim=dims, keepdim=True) if dims else w.detach().abs()
+    scale = (amax / qmax).clamp_min(torch.finfo(w.dtype).tiny)
+    return torch.clamp(torch.round(w.detach() / scale), -qmax, qmax), scale
+
+
 def fake_quantize(w: Tensor, bits: int) -> Tensor:
     """Per-output-channel symmetric k-bit rounding of ``w``, with a straight-through gradient.
 
     Each row (output unit / channel) gets ``scale = max|w_row| / (2**(bits-1) - 1)``; values
     become ``round(w / scale) * scale`` in ``[-qmax, qmax]`` (no clipping happens since the
-    scale covers the row). The backward pass treats rounding as identity (STE).
+    scale covers the row). The backward pass treats rounding as identity (STE). The value
+    is exactly ``codes * scale`` (see :func:`weight_codes`): the STE term added to it,
+    ``w - w.detach()``, is exactly zero, so the saved codes reproduce it bit for bit.
 
     Example
     -------
@@ -115,12 +132,32 @@ def fake_quantize(w: Tensor, bits: int) -> Tensor:
     >>> fake_quantize(torch.tensor([[1.0, 0.4, -0.2]]), 2)
     tensor([[1., 0., 0.]])
     """
-    qmax = 2 ** (bits - 1) - 1
-    dims = tuple(range(1, w.dim()))
-    amax = w.detach().abs().amax(dim=dims, keepdim=True) if dims else w.detach().abs()
-    scale = (amax / qmax).clamp_min(torch.finfo(w.dtype).tiny)
-    q = torch.clamp(torch.round(w / scale), -qmax, qmax) * scale
-    return w + (q - w).detach()
+    q, scale = _grid(w, bits)
+    return (q * scale) + (w - w.detach())
+
+
+def weight_codes(w: Tensor, bits: int) -> tuple[Tensor, Tensor]:
+    """The integer codes and per-row scales of :func:`fake_quantize`: ``codes * scale``.
+
+    Returns ``codes`` (int32, shape of ``w``, in ``[-(2**(bits-1) - 1), 2**(bits-1) - 1]``)
+    and ``scale`` (``w``'s dtype, one per output row, shape ``(w.shape[0],)``), such that
+    ``codes.to(scale.dtype) * scale.view(-1, 1, ...)`` equals ``fake_quantize(w, bits)``
+    exactly.
+
+    Example
+    -------
+    >>> import torch
+    >>> w = torch.tensor([[1.0, 0.4, -0.2], [0.5, -0.5, 0.1]])
+    >>> codes, scale = weight_codes(w, 3)
+    >>> codes.tolist(), torch.equal(codes * scale[:, None], fake_quantize(w, 3))
+    ([[3, 1, -1], [3, -3, 1]], True)
+    """
+    _check_bits(bits)
+    if w.dim() < 2:
+        raise ConfigError("quant_mode", "simulated", "a weight with an output dimension",
+                          f"got a tensor of shape {tuple(w.shape)}")
+    q, scale = _grid(w, bits)
+    return q.to(torch.int32), scale.reshape(-1)
 
 
 class _SimQuant:
@@ -131,11 +168,18 @@ class _SimQuant:
     pruned weights stay zero through QAT) decide the weight actually used.
     """
 
+    def _masked(self) -> Tensor:
+        me = cast(Any, self)  # a Linear/Conv at run time; the mixin alone has no weight
+        return me.weight if me.sim_mask is None else me.weight * me.sim_mask
+
     def deploy_weight(self) -> Tensor:
         """The weight the layer computes with (masked, fake-quantized)."""
-        me = cast(Any, self)  # a Linear/Conv at run time; the mixin alone has no weight
-        w = me.weight if me.sim_mask is None else me.weight * me.sim_mask
-        return fake_quantize(w, me.sim_bits)
+        return fake_quantize(self._masked(), cast(Any, self).sim_bits)
+
+    def deploy_codes(self) -> tuple[Tensor, Tensor]:
+        """``(codes, scale)`` of :meth:`deploy_weight` (see :func:`weight_codes`)."""
+        with torch.no_grad():
+            return weight_codes(self._masked(), cast(Any, self).sim_bits)
 
 
 class SimQuantLinear(_SimQuant, nn.Linear):
@@ -273,6 +317,13 @@ def calibrate(model: nn.Module, data: Tensor, *, batch_size: int = 256) -> nn.Mo
 
     Simulated activation quantizers that have seen no data take their range from the
     first batch; BatchNorm statistics are not touched (eval mode).
+
+    Example
+    -------
+    >>> import torch, torch.nn as nn
+    >>> m = simulate_quantization(nn.Sequential(nn.Linear(4, 2)), 8, activations=True)
+    >>> bool(calibrate(m, torch.randn(16, 4))[0].input_quant.initialized)
+    True
     """
     was_training = model.training
     model.eval()
@@ -290,8 +341,11 @@ def freeze(model: nn.Module, *, keep_activations: bool = True) -> nn.Module:
 
     Afterwards every simulated layer is again a plain ``nn.Linear`` / ``nn.ConvNd`` whose
     ``weight`` holds only values on its k-bit grid (the same Parameter object, so an
-    optimizer holding it stays valid). Activation quantizers stay (they are part of what
-    the model computes) unless ``keep_activations=False``.
+    optimizer holding it stays valid). Each keeps ``frozen_bits`` (int) and
+    ``frozen_scale`` (its per-channel scales, a plain attribute outside the state dict):
+    with them :func:`layer_codes` recovers the integer codes exactly, which the artefact
+    saves bit-packed. Activation quantizers stay (they are part of what the model
+    computes) unless ``keep_activations=False``.
 
     Example
     -------
@@ -303,11 +357,14 @@ def freeze(model: nn.Module, *, keep_activations: bool = True) -> nn.Module:
     for m in list(model.modules()):
         if isinstance(m, _SimQuant):
             layer = cast(Any, m)
+            codes, scale = layer.deploy_codes()
             with torch.no_grad():
                 layer.weight.copy_(layer.deploy_weight())
+            bits = layer.sim_bits
             del layer.sim_mask
             del layer.sim_bits
             layer.__class__ = _BASE_CLASS[type(m)]
+            layer.frozen_bits, layer.frozen_scale = bits, scale.detach().cpu()
         if not keep_activations and isinstance(getattr(m, "input_quant", None),
                                                ActivationFakeQuant):
             for key, hook in list(m._forward_pre_hooks.items()):
@@ -315,6 +372,43 @@ def freeze(model: nn.Module, *, keep_activations: bool = True) -> nn.Module:
                     del m._forward_pre_hooks[key]
             del m.input_quant
     return model
+
+
+def layer_codes(layer: nn.Module) -> tuple[Tensor, Tensor, int] | None:
+    """``(codes, scale, bits)`` of a simulated or frozen k-bit layer's weight, else None.
+
+    For a ``SimQuant*`` layer they come from its weight as it computes
+    (:meth:`deploy_codes`); for a layer :func:`freeze` left, from its weight and the
+    ``frozen_scale`` it recorded, and only if ``codes * scale`` still equals the weight
+    exactly (a weight changed after freezing is no longer on its grid: None). Codes are
+    int32 in ``[-(2**(bits-1) - 1), 2**(bits-1) - 1]``, ``scale`` has one entry per output
+    row; the weight is ``codes.to(scale.dtype) * scale.view(-1, 1, ...)``.
+
+    Example
+    -------
+    >>> import torch.nn as nn
+    >>> m = freeze(simulate_quantization(nn.Sequential(nn.Linear(4, 2)), 3))
+    >>> codes, scale, bits = layer_codes(m[0])
+    >>> bits, int(codes.abs().max()) <= 3, layer_codes(nn.Linear(4, 2)) is None
+    (3, True, True)
+    """
+    me = cast(Any, layer)
+    if isinstance(layer, _SimQuant):
+        codes, sim_scale = layer.deploy_codes()
+        return codes.cpu(), sim_scale.detach().cpu(), int(me.sim_bits)
+    bits, scale = getattr(layer, "frozen_bits", None), getattr(layer, "frozen_scale", None)
+    weight = getattr(layer, "weight", None)
+    if bits is None or not isinstance(scale, Tensor) or not isinstance(weight, Tensor):
+        return None
+    w = weight.detach().cpu()
+    if w.dim() < 2 or scale.dtype != w.dtype or scale.numel() != w.shape[0]:
+        return None
+    qmax = 2 ** (int(bits) - 1) - 1
+    view = scale.view(-1, *([1] * (w.dim() - 1)))
+    codes = torch.clamp(torch.round(w / view), -qmax, qmax)
+    if not torch.equal(codes * view, w):
+        return None
+    return codes.to(torch.int32), scale, int(bits)
 
 
 def packed_bytes(model: nn.Module, bits: int) -> int:
@@ -374,12 +468,14 @@ def _int8_engine() -> str:
                       "this torch build has no int8 CPU engine")
 
 
+class _UseDynamic(Exception):
+    """Raised inside :func:`quantize_int8` to take the dynamic path on request."""
+
+
 def _check_int8_device(model: nn.Module, device: torch.device | str | None) -> None:
     dev = torch.device(device) if device is not None else model_device(model)
-    if dev.type != "cpu":
-        raise ConfigError(
-            "quant_mode", "int8", "'fp16', 'bf16' or 'simulated' on device "
-            f"{dev.type!r}", "real int8 kernels (fbgemm/oneDNN) run on the CPU only")
+    # the rule "int8 runs on the CPU only" lives on the config (RunConfig.check_device)
+    RunConfig(quant_mode="int8").check_device(dev.type)
 
 
 def quantize_int8(
@@ -389,6 +485,7 @@ def quantize_int8(
     example_input: Tensor,
     device: torch.device | str | None = None,
     batch_size: int = 256,
+    scheme: str | None = None,
 ) -> nn.Module:
     """A real int8 copy of ``model`` for the CPU (the original is not changed).
 
@@ -397,7 +494,8 @@ def quantize_int8(
     mode to fix activation ranges, then the graph is converted to int8 kernels. Pruning
     masks and simulated quantization are folded first. If the model cannot
     be traced by FX, dynamic quantization of its Linear layers is used instead. The result
-    has ``int8_scheme`` = ``"static-fx"`` or ``"dynamic"``.
+    has ``int8_scheme`` = ``"static-fx"`` or ``"dynamic"``; ``scheme`` forces one of them
+    (rebuilding a saved model replays the scheme it was saved with).
 
     Raises
     ------
@@ -412,8 +510,8 @@ def quantize_int8(
     >>> q.int8_scheme, q(torch.randn(2, 16)).shape
     ('static-fx', torch.Size([2, 4]))
     """
-    from optwidgets.compress.prune import remove_masks
-
+    if scheme not in (None, "static-fx", "dynamic"):
+        raise ConfigError("int8_scheme", scheme, "'static-fx', 'dynamic' or None (automatic)")
     _check_int8_device(model, device)
     _check_int8_device(model, example_input.device)
     engine = _int8_engine()
@@ -424,9 +522,13 @@ def quantize_int8(
         from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
         try:
+            if scheme == "dynamic":
+                raise _UseDynamic
             prepared = prepare_fx(work, get_default_qconfig_mapping(engine),
                                   example_inputs=(example_input,))
         except Exception:  # FX cannot trace this model: Linear-only dynamic int8
+            if scheme == "static-fx":
+                raise
             q = torch.ao.quantization.quantize_dynamic(work, {nn.Linear}, dtype=torch.qint8)
             cast(Any, q).int8_scheme = "dynamic"
             return q

@@ -2,8 +2,12 @@
 
 Built-in names: ``digits`` (scikit-learn's 8x8 digits, offline, the default), the toy
 2-D sets in :data:`TOY_DATASETS` (generated), and ``mnist``, ``fashion_mnist``,
-``cifar10`` (downloaded once into :func:`data_home`, SHA-256 checked). Add your own
-with :func:`from_arrays`, :func:`from_dataframe`, :func:`from_csv` or :func:`register`.
+``cifar10`` (downloaded once into :func:`data_home` through pooch, SHA-256 checked;
+:func:`on_progress` reports download progress). Bring your own data in any usual form
+(arrays, a DataFrame, a CSV file, a torch Dataset or DataLoader) with :func:`as_dataset`,
+:func:`from_arrays`, :func:`from_dataframe`, :func:`from_csv`, :func:`register` or
+:func:`register_dataset_object`; :func:`save_dataset` keeps it in the data home for
+every process. What is refused, and why: :mod:`optwidgets.data.checks`.
 
 Example
 -------
@@ -19,8 +23,15 @@ from __future__ import annotations
 
 from optwidgets.data.augment import AUGMENT_KEYS, augment_batch
 from optwidgets.data.builtin import BUILTIN_NAMES, clear_cache
+from optwidgets.data.convert import (
+    as_dataset,
+    delete_saved_dataset,
+    register_dataset_object,
+    save_dataset,
+)
 from optwidgets.data.custom import from_arrays, from_csv, from_dataframe
 from optwidgets.data.dataset import Dataset
+from optwidgets.data.download import on_progress
 from optwidgets.data.home import data_home
 from optwidgets.data.preprocess import PREPROCESSORS, Preprocessor, fit_preprocessor
 from optwidgets.data.registry import (
@@ -39,16 +50,21 @@ __all__ = [
     "PREPROCESSORS",
     "Preprocessor",
     "TOY_DATASETS",
+    "as_dataset",
     "augment_batch",
     "clear_cache",
     "data_home",
     "dataset_names",
+    "delete_saved_dataset",
     "fit_preprocessor",
     "from_arrays",
     "from_csv",
     "from_dataframe",
     "is_image_dataset",
     "load_dataset",
+    "on_progress",
     "register",
+    "register_dataset_object",
+    "save_dataset",
     "unregister",
 ]

@@ -23,26 +23,36 @@ from optwidgets.data.home import data_home
 from optwidgets.data.raw import RawData
 from optwidgets.data.toy import TOY_DATASETS, make_toy
 
-__all__ = ["BUILTIN_NAMES", "IMAGE_BUILTINS", "DOWNLOADABLE", "builtin_raw", "clear_cache"]
+__all__ = ["BUILTIN_NAMES", "IMAGE_BUILTINS", "DOWNLOADABLE", "DIGITS_SCALE", "builtin_raw",
+           "clear_cache", "digits_arrays"]
 
 DOWNLOADABLE = ("mnist", "fashion_mnist", "cifar10")
 IMAGE_BUILTINS = ("digits", *DOWNLOADABLE)
 BUILTIN_NAMES: tuple[str, ...] = ("digits", *TOY_DATASETS, *DOWNLOADABLE)
+DIGITS_SCALE = 1 / 16  # digits' pixels are 0..16: features end up in [0, 1]
+
+
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """All 1797 of scikit-learn's 8x8 digits: uint8 images ``(N, 1, 8, 8)`` with values
+    0..16 (multiply by :data:`DIGITS_SCALE` for [0, 1]), and int64 labels 0..9.
+
+    Example
+    -------
+    >>> X, y = digits_arrays()
+    >>> X.shape, X.dtype.name, int(X.max()), y.dtype.name
+    ((1797, 1, 8, 8), 'uint8', 16, 'int64')
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    return bunch.images.astype(np.uint8)[:, None], bunch.target.astype(np.int64)
 
 
 @lru_cache(maxsize=1)
 def _digits() -> RawData:
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    return RawData(
-        name="digits",
-        X=bunch.images.astype(np.uint8)[:, None],  # (1797, 1, 8, 8), values 0..16
-        y=bunch.target.astype(np.int64),
-        class_names=[str(i) for i in range(10)],
-        kind="image",
-        scale=1 / 16,  # pixel values end up in [0, 1]
-    ).frozen()
+    X, y = digits_arrays()
+    return RawData(name="digits", X=X, y=y, class_names=[str(i) for i in range(10)],
+                   kind="image", scale=DIGITS_SCALE).frozen()
 
 
 @lru_cache(maxsize=16)

@@ -55,9 +55,13 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
     Example
     -------
-    >>> from optwidgets.data.idx import read_idx
-    >>> read_idx("train-images-idx3-ubyte.gz").shape  # doctest: +SKIP
-    (60000, 28, 28)
+    >>> import tempfile, pathlib
+    >>> import numpy as np
+    >>> from optwidgets.data.idx import read_idx, write_idx
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "train-images-idx3-ubyte.gz"
+    >>> write_idx(p, np.zeros((5, 28, 28), np.uint8))
+    >>> read_idx(p).shape
+    (5, 28, 28)
     """
     try:
         with gzip.open(path, "rb") as f:

@@ -33,10 +33,11 @@ import torch
 
 from optwidgets.core.errors import ConfigError, DataError, unknown_name
 
-__all__ = ["PREPROCESSORS", "Preprocessor", "fit_preprocessor"]
+__all__ = ["PREPROCESSORS", "SCALE_EPS", "Preprocessor", "fit_preprocessor", "fit_statistics",
+           "column_statistics", "apply_scaling"]
 
 PREPROCESSORS = ("none", "minmax", "standardize", "robust")
-_EPS = 1e-8  # scales below this (relative to the data's magnitude) count as zero
+SCALE_EPS = 1e-8  # scales below this (relative to the data's magnitude) count as zero
 
 
 @dataclass
@@ -67,10 +68,6 @@ class Preprocessor:
     shift_: torch.Tensor
     scale_: torch.Tensor
 
-    def _view(self, t: torch.Tensor, X: torch.Tensor) -> torch.Tensor:
-        shape = (1, -1) + (1,) * (X.dim() - 2) if self.image else (-1,)
-        return t.to(device=X.device, dtype=X.dtype).reshape(shape)
-
     def transform(self, X: torch.Tensor) -> torch.Tensor:
         """Scale ``X`` (any device, any floating dtype); returns a new tensor.
 
@@ -90,7 +87,7 @@ class Preprocessor:
             what = "channels" if self.image else "features"
             raise DataError(f"{self.kind} preprocessor was fitted on {expected} {what}, "
                             f"got input of shape {tuple(X.shape)}")
-        return (X - self._view(self.shift_, X)) / self._view(self.scale_, X)
+        return apply_scaling(X, self.shift_, self.scale_, image=self.image)
 
     __call__ = transform
 
@@ -115,8 +112,34 @@ class Preprocessor:
                    scale_=torch.tensor(state["scale"], dtype=torch.float32))
 
 
-def _statistics(kind: str, cols: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-    """Shift and guarded scale of each column of ``cols`` (n, k)."""
+def apply_scaling(X: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor, *,
+                  image: bool) -> torch.Tensor:
+    """``(X - shift) / scale``, per feature of ``(N, F)`` or per channel (dim 1) of images,
+    on ``X``'s device and dtype: the arithmetic of :meth:`Preprocessor.transform`, unchecked.
+
+    Example
+    -------
+    >>> X = torch.ones(2, 3, 4, 4)
+    >>> apply_scaling(X, torch.tensor([0.0, 1.0, 2.0]), torch.full((3,), 2.0), image=True)[0, :, 0, 0]
+    tensor([ 0.5000,  0.0000, -0.5000])
+    """
+    shape = (1, -1) + (1,) * (X.dim() - 2) if image else (-1,)
+    shift = shift.to(device=X.device, dtype=X.dtype).reshape(shape)
+    scale = scale.to(device=X.device, dtype=X.dtype).reshape(shape)
+    return (X - shift) / scale
+
+
+def column_statistics(kind: str, cols: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    """Shift and guarded scale (float64) of each column of ``cols`` ``(n, k)``, for ``kind``
+    ``minmax``, ``standardize`` or ``robust`` (see the module table). A scale of (almost)
+    zero becomes 1: a constant column is shifted, not divided.
+
+    Example
+    -------
+    >>> shift, scale = column_statistics("minmax", torch.tensor([[0.0, 5.0], [4.0, 5.0]]))
+    >>> shift.tolist(), scale.tolist()
+    ([0.0, 5.0], [4.0, 1.0])
+    """
     a = cols.detach().to("cpu", torch.float64).numpy()
     if kind == "minmax":
         shift = a.min(axis=0)
@@ -126,8 +149,32 @@ def _statistics(kind: str, cols: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
     else:  # robust
         q25, shift, q75 = np.percentile(a, [25, 50, 75], axis=0)
         scale = q75 - q25
-    usable = (scale > 0) & (scale > _EPS * np.abs(a).max(axis=0))
+    usable = (scale > 0) & (scale > SCALE_EPS * np.abs(a).max(axis=0))
     return shift, np.where(usable, scale, 1.0)  # a constant column is shifted, not divided
+
+
+def fit_statistics(kind: str, X_train: torch.Tensor, *,
+                   image: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Shift and scale of ``kind`` from ``X_train``: float32 CPU tensors of shape ``(F,)``,
+    or ``(C,)`` per channel for images. The computation of :func:`fit_preprocessor`,
+    unchecked; ``none`` gives zeros and ones.
+
+    Example
+    -------
+    >>> shift, scale = fit_statistics("standardize", torch.tensor([[1.0], [3.0]]), image=False)
+    >>> shift.tolist(), scale.tolist()
+    ([2.0], [1.0])
+    """
+    k = X_train.shape[1]
+    if kind == "none":
+        return torch.zeros(k), torch.ones(k)
+    if image:  # one channel at a time keeps the float64 copy small (CIFAR: 50000*1024)
+        parts = [column_statistics(kind, X_train[:, c].reshape(-1, 1)) for c in range(k)]
+        shift = np.concatenate([p[0] for p in parts])
+        scale = np.concatenate([p[1] for p in parts])
+    else:
+        shift, scale = column_statistics(kind, X_train)
+    return torch.tensor(shift, dtype=torch.float32), torch.tensor(scale, dtype=torch.float32)
 
 
 def fit_preprocessor(kind: str, X_train: torch.Tensor, *, image: bool) -> Preprocessor:
@@ -167,14 +214,5 @@ def fit_preprocessor(kind: str, X_train: torch.Tensor, *, image: bool) -> Prepro
         raise DataError(f"image=False needs (N, F) features, got {tuple(X_train.shape)}")
     if len(X_train) == 0:
         raise DataError("cannot fit a preprocessor on an empty training split")
-    k = X_train.shape[1]
-    if kind == "none":
-        return Preprocessor(kind, image, torch.zeros(k), torch.ones(k))
-    if image:  # one channel at a time keeps the float64 copy small (CIFAR: 50000*1024)
-        parts = [_statistics(kind, X_train[:, c].reshape(-1, 1)) for c in range(k)]
-        shift = np.concatenate([p[0] for p in parts])
-        scale = np.concatenate([p[1] for p in parts])
-    else:
-        shift, scale = _statistics(kind, X_train)
-    return Preprocessor(kind, image, torch.tensor(shift, dtype=torch.float32),
-                        torch.tensor(scale, dtype=torch.float32))
+    shift, scale = fit_statistics(kind, X_train, image=image)
+    return Preprocessor(kind, image, shift, scale)

@@ -1,4 +1,5 @@
-"""Dataset names: the built-ins plus the ones you register; loading one by name.
+"""Dataset names: the built-ins, the ones you register, the ones saved in the data home;
+loading one by name (registered names are looked up before saved ones).
 
 Example
 -------
@@ -23,6 +24,7 @@ from optwidgets.core.errors import ConfigError, DataError, unknown_name
 from optwidgets.data.builtin import BUILTIN_NAMES, IMAGE_BUILTINS, builtin_raw
 from optwidgets.data.dataset import KINDS, Dataset
 from optwidgets.data.raw import build_dataset
+from optwidgets.data.saved import is_saved, read_saved, saved_kind, saved_names
 from optwidgets.data.splits import check_fractions, select_classes, thin_train
 
 __all__ = [
@@ -42,7 +44,8 @@ _SUBSET_KEYS = ("classes", "train_fraction", "labels_per_class")
 
 
 def dataset_names() -> list[str]:
-    """Names ``load_dataset`` accepts: built-ins first, then registered ones in order.
+    """Names ``load_dataset`` accepts: built-ins first, then registered ones in order, then
+    the ones saved in the data home (:func:`optwidgets.data.save_dataset`), sorted.
 
     Example
     -------
@@ -50,7 +53,8 @@ def dataset_names() -> list[str]:
     >>> dataset_names()[:3]
     ['digits', 'moons', 'circles']
     """
-    return [*BUILTIN_NAMES, *_REGISTRY]
+    return [*BUILTIN_NAMES, *_REGISTRY, *(n for n in saved_names() if n not in _REGISTRY
+                                          and n not in BUILTIN_NAMES)]
 
 
 def register(name: str, dataset_or_loader: T | None = None, *, kind: str | None = None) -> Any:
@@ -135,6 +139,8 @@ def is_image_dataset(name: str) -> bool:
     if name in BUILTIN_NAMES:
         return name in IMAGE_BUILTINS
     if name not in _REGISTRY:
+        if is_saved(name):
+            return saved_kind(name) == "image"
         raise unknown_name("dataset", name, dataset_names())
     if name not in _KIND:  # a loader registered without kind: ask it once
         _KIND[name] = load_dataset(name).kind
@@ -178,7 +184,8 @@ def load_dataset(
     Parameters
     ----------
     name : str
-        A name from :func:`dataset_names`.
+        A name from :func:`dataset_names`: built in, registered in this process, or saved
+        in the data home (registered names are looked up first).
     seed : int
         Seeds the splits, the toy generators and the training thinning.
     val_fraction, test_fraction : float
@@ -238,6 +245,10 @@ def load_dataset(
             _KIND[name] = ds.kind
         if ds.name != name:
             ds = dataclasses.replace(ds, name=name)
+    elif is_saved(name):
+        ds = read_saved(name, seed=int(seed), val_fraction=val_fraction,
+                        test_fraction=test_fraction)
+        done = set()
     else:
         raise unknown_name("dataset", name, dataset_names())
     if "classes" not in done:

@@ -31,6 +31,9 @@ __all__ = [
     "carve_validation",
     "select_classes",
     "thin_train",
+    "split_indices",
+    "relabel_classes",
+    "thin_indices",
 ]
 
 
@@ -67,6 +70,31 @@ def _split(idx: np.ndarray, y: np.ndarray, size: float, seed: int, what: str):
         ) from None
 
 
+def split_indices(
+    y: np.ndarray, *, seed: int, val_fraction: float, test_fraction: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Train, validation and test indices, stratified by ``y``: the computation only.
+
+    Two seeded ``train_test_split`` calls: first the test share of all samples, then the
+    validation share (also of all samples) from the rest. :func:`stratified_split` checks
+    the fractions and explains a failure; this raises scikit-learn's ``ValueError``.
+
+    Example
+    -------
+    >>> tr, va, te = split_indices(np.repeat([0, 1], 50), seed=0, val_fraction=0.2,
+    ...                            test_fraction=0.2)
+    >>> len(tr), len(va), len(te)
+    (60, 20, 20)
+    """
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(y))
+    pool, test = train_test_split(idx, test_size=test_fraction, stratify=y, random_state=seed)
+    train, val = train_test_split(pool, test_size=val_fraction / (1.0 - test_fraction),
+                                  stratify=y[pool], random_state=seed)
+    return train, val, test
+
+
 def stratified_split(
     y: np.ndarray, *, seed: int, val_fraction: float, test_fraction: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -99,10 +127,14 @@ def stratified_split(
     """
     check_fractions(val_fraction, test_fraction)
     y = np.asarray(y)
-    idx = np.arange(len(y))
-    pool, test = _split(idx, y, test_fraction, seed, "test")
-    train, val = _split(pool, y[pool], val_fraction / (1.0 - test_fraction), seed, "validation")
-    return train, val, test
+    try:
+        return split_indices(y, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction)
+    except ValueError:
+        pass
+    # Split again one step at a time, to say which split cannot be carved, and why.
+    pool, _ = _split(np.arange(len(y)), y, test_fraction, seed, "test")
+    _split(pool, y[pool], val_fraction / (1.0 - test_fraction), seed, "validation")
+    raise AssertionError("unreachable: the split that failed above fails again")
 
 
 def carve_validation(y: np.ndarray, *, seed: int, val_fraction: float) -> tuple[np.ndarray, ...]:
@@ -119,6 +151,25 @@ def carve_validation(y: np.ndarray, *, seed: int, val_fraction: float) -> tuple[
     check_fractions(val_fraction, 0.1)
     y = np.asarray(y)
     return tuple(_split(np.arange(len(y)), y, val_fraction, seed, "validation"))
+
+
+def relabel_classes(
+    y: torch.Tensor, classes: Sequence[int], num_classes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which samples have a label in ``classes`` (a bool mask), and their new labels:
+    ``classes[i]`` becomes ``i``. The computation of :func:`select_classes`, unchecked.
+
+    Example
+    -------
+    >>> keep, new = relabel_classes(torch.tensor([0, 3, 1, 3]), (3, 1), num_classes=4)
+    >>> keep.tolist(), new.tolist()
+    ([False, True, True, True], [0, 1, 0])
+    """
+    lut = torch.full((num_classes,), -1, dtype=torch.long)
+    lut[list(classes)] = torch.arange(len(classes))
+    new = lut.to(y.device)[y]
+    keep = new >= 0
+    return keep, new[keep]
 
 
 def select_classes(ds: Dataset, classes: Sequence[int]) -> Dataset:
@@ -146,14 +197,11 @@ def select_classes(ds: Dataset, classes: Sequence[int]) -> Dataset:
     bad = [c for c in classes if not 0 <= c < ds.num_classes]
     if bad:
         raise ConfigError("classes", classes, allowed, f"dataset {ds.name!r} has no label {bad[0]}")
-    lut = torch.full((ds.num_classes,), -1, dtype=torch.long)
-    lut[list(classes)] = torch.arange(len(classes))
     out = {}
     for split in ("train", "val", "test"):
         X, y = getattr(ds, f"X_{split}"), getattr(ds, f"y_{split}")
-        new = lut.to(y.device)[y]
-        keep = new >= 0
-        out[f"X_{split}"], out[f"y_{split}"] = X[keep], new[keep]
+        keep, new = relabel_classes(y, classes, ds.num_classes)
+        out[f"X_{split}"], out[f"y_{split}"] = X[keep], new
     return dataclasses.replace(
         ds, num_classes=len(classes), class_names=[ds.class_names[c] for c in classes], **out
     )
@@ -190,6 +238,49 @@ def thin_train(
     if train_fraction == 1 and labels_per_class == 0:
         return ds
     y = ds.y_train.cpu().numpy()
+    try:
+        idx = thin_indices(y, seed=seed, train_fraction=train_fraction,
+                           labels_per_class=labels_per_class, num_classes=ds.num_classes)
+    except ValueError:
+        raise _thin_failure(ds, y, seed, train_fraction, labels_per_class) from None
+    if len(idx) == len(y):
+        return ds
+    keep = torch.from_numpy(idx).to(ds.y_train.device)
+    return dataclasses.replace(ds, X_train=ds.X_train[keep], y_train=ds.y_train[keep])
+
+
+def thin_indices(
+    y: np.ndarray, *, seed: int, train_fraction: float, labels_per_class: int, num_classes: int
+) -> np.ndarray:
+    """Sorted indices of the training samples that :func:`thin_train` keeps: the computation
+    only. A seeded, stratified ``train_fraction`` of ``y`` (if < 1), then
+    ``labels_per_class`` samples of each class drawn from those (if > 0).
+
+    Raises scikit-learn's or NumPy's ``ValueError`` where a class is too small for either;
+    :func:`thin_train` says which setting asked for too much.
+
+    Example
+    -------
+    >>> thin_indices(np.repeat([0, 1], 4), seed=0, train_fraction=1.0, labels_per_class=2,
+    ...              num_classes=2).tolist()
+    [2, 3, 4, 5]
+    """
+    idx = np.arange(len(y))
+    if train_fraction < 1:
+        from sklearn.model_selection import train_test_split
+
+        idx = train_test_split(idx, train_size=train_fraction, stratify=y, random_state=seed)[0]
+    if labels_per_class > 0:
+        counts = np.bincount(y[idx], minlength=num_classes)
+        rng = np.random.default_rng(seed)
+        idx = np.concatenate([rng.choice(idx[y[idx] == c], labels_per_class, replace=False)
+                              for c in range(num_classes) if counts[c] > 0])
+    return np.sort(idx)
+
+
+def _thin_failure(ds: Dataset, y: np.ndarray, seed: int, train_fraction: float,
+                  labels_per_class: int) -> ConfigError:
+    """Which setting of a failed :func:`thin_indices` asked for too much, and the most it can."""
     idx = np.arange(len(y))
     if train_fraction < 1:
         from sklearn.model_selection import train_test_split
@@ -198,25 +289,15 @@ def thin_train(
             idx = train_test_split(idx, train_size=train_fraction, stratify=y,
                                    random_state=seed)[0]
         except ValueError:
-            raise ConfigError(
+            return ConfigError(
                 "train_fraction", train_fraction,
                 f"a share that keeps at least one training sample per class "
                 f"({ds.num_classes} classes, {len(y)} training samples)",
-            ) from None
-    if labels_per_class > 0:
-        counts = np.bincount(y[idx], minlength=ds.num_classes)
-        present = counts[counts > 0]
-        most = int(present.min()) if len(present) else 0
-        if labels_per_class > most:
-            raise ConfigError(
-                "labels_per_class", labels_per_class, f"at most {most}",
-                f"the smallest class of the training split of {ds.name!r} has {most} samples",
             )
-        rng = np.random.default_rng(seed)
-        picked = [rng.choice(idx[y[idx] == c], labels_per_class, replace=False)
-                  for c in range(ds.num_classes) if counts[c] > 0]
-        idx = np.concatenate(picked)
-    if len(idx) == len(y):
-        return ds
-    keep = torch.from_numpy(np.sort(idx)).to(ds.y_train.device)
-    return dataclasses.replace(ds, X_train=ds.X_train[keep], y_train=ds.y_train[keep])
+    counts = np.bincount(y[idx], minlength=ds.num_classes)
+    present = counts[counts > 0]
+    most = int(present.min()) if len(present) else 0
+    return ConfigError(
+        "labels_per_class", labels_per_class, f"at most {most}",
+        f"the smallest class of the training split of {ds.name!r} has {most} samples",
+    )

@@ -8,6 +8,11 @@ Example
 False
 """
 
-from optwidgets.export.script import EXPORTABLE_MODELS, export_script, write_script
+from optwidgets.export.script import (
+    EXPORTABLE_MODELS,
+    export_script,
+    inlined_objects,
+    write_script,
+)
 
-__all__ = ["export_script", "write_script", "EXPORTABLE_MODELS"]
+__all__ = ["export_script", "write_script", "inlined_objects", "EXPORTABLE_MODELS"]

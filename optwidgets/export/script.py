@@ -1,11 +1,21 @@
 """Export a run as a plain PyTorch script that reproduces it without optwidgets.
 
 The script loads the same data the same way (scikit-learn's digits, or the toy 2-D
-generator inlined), with the same seeded stratified splits and the same scaling fitted
-on the training split; builds the same model (the zoo's module code, inlined) from the
-same seed; trains with the same optimizer, schedule, batch order, L1 / L2 penalty,
-gradient clipping and early stopping; and prints the test accuracy as its last line,
-``test_acc=0.986111``. Same config, same device: same accuracy as ``ow.run``.
+generator), with the same seeded stratified splits and the same scaling fitted on the
+training split; builds the same model from the same seed; trains with the same
+optimizer, schedule, batch order, L1 / L2 penalty, gradient clipping and early stopping;
+and prints the test accuracy as its last line, ``test_acc=0.986111``. Same config, same
+device: same accuracy as ``ow.run``.
+
+It is assembled from the kit's own code, not from a copy of it: every function the run
+executes to get there (``split_indices``, ``fit_statistics``, the zoo's model classes,
+``make_optimizer``, ``train_step``, ``evaluate``, ``EarlyStopping``, ...; see
+:func:`inlined_objects`) goes in as ``inspect.getsource`` gives it, under a
+``# from <file>`` line. Those functions read settings as ``cfg.<field>``, so the script
+defines ``cfg`` as a ``SimpleNamespace`` of the RunConfig's values. What is written here
+is only the wiring: the settings, ``load_data()`` and ``build_model()`` that call the
+inlined functions in the kit's order, ``pick_device()``, and ``main()``, the Trainer's
+loop without its dashboard hooks.
 
 Settings the script cannot reproduce (compression, distillation, augmentation,
 transfer learning, datasets that need optwidgets' downloader or your own data) are
@@ -26,17 +36,15 @@ import inspect
 import json
 import os
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError
 
-__all__ = ["export_script", "write_script", "EXPORTABLE_MODELS"]
+__all__ = ["export_script", "write_script", "inlined_objects", "EXPORTABLE_MODELS"]
 
 EXPORTABLE_MODELS = ("mlp", "mlp_small", "cnn", "cnn_small", "resnet_tiny")
-_IMAGE_MODELS = ("cnn", "cnn_small", "resnet_tiny")
 
 
 # --------------------------------------------------------------------------- checks
@@ -103,6 +111,47 @@ def _check_exportable(cfg: RunConfig) -> None:
 
 
 # --------------------------------------------------------------------------- pieces
+# A script is a list of parts: the kit's own functions and classes, whose source goes in
+# verbatim (inspect.getsource) under a "# from <file>" line, and glue written here as
+# strings: the settings, the lines that wire those functions together, and main().
+
+Part = Any  # str (glue) or a function / class of the kit (inlined)
+
+_PACKAGE = Path(__file__).resolve().parents[1]  # the package folder, for "# from" lines
+
+# The comment beside each setting of the script's ``cfg``, in RunConfig's order. The model's
+# own settings (hidden, activation, width, dropout) are arguments of build_model() instead.
+# fmt: off
+_SETTINGS = {
+    "dataset": "",
+    "n_samples": "points generated (toy 2-D sets)",
+    "noise": "noise of the points, in units of their coordinates",
+    "val_fraction": "share of all samples held out for validation",
+    "test_fraction": "share held out for the test (never trained on)",
+    "preprocess": "input scaling, statistics from the training split",
+    "classes": "keep only these labels, relabelled 0..k-1; () = all",
+    "train_fraction": "share of the training split kept",
+    "labels_per_class": "training samples kept per class; 0 = all",
+    "model": "",
+    "seed": "seeds the splits, the initial weights, the batch order, dropout",
+    "device": "auto = cuda, then mps, then cpu",
+    "optimizer": "",
+    "lr": "learning rate (peak rate for onecycle)",
+    "momentum": "sgd and rmsprop only",
+    "nesterov": "sgd only",
+    "schedule": "learning-rate schedule, stepped every batch",
+    "step_size": "epochs between decays (step schedule)",
+    "gamma": "decay factor (step schedule)",
+    "batch_size": "samples per gradient step",
+    "epochs": "passes over the training split",
+    "amp": "mixed precision: none, bf16 (CUDA or CPU), fp16 (CUDA)",
+    "weight_decay": "L2 penalty (decoupled for adamw)",
+    "l1": "L1 penalty on weights (tensors with dim > 1), added to the loss",
+    "patience": "early stopping on val loss: epochs without improvement; 0 = off",
+    "grad_clip": "max global gradient norm; 0 = off",
+}
+_MODEL_SETTINGS = ("hidden", "activation", "width", "dropout")
+# fmt: on
 
 
 def _lit(value: object) -> str:
@@ -110,12 +159,29 @@ def _lit(value: object) -> str:
     return json.dumps(value) if isinstance(value, str) else repr(value)
 
 
-def _src(obj: Callable[..., Any]) -> str:
-    return textwrap.dedent(inspect.getsource(obj)).rstrip() + "\n"
+def _kit_source(obj: Any) -> str:
+    """``inspect.getsource(obj)``, unchanged, checked to stand alone in a plain script."""
+    src = inspect.getsource(obj)
+    if src[:1].isspace() or "optwidgets" in src.lower():
+        raise AssertionError(
+            f"{obj.__module__}.{obj.__qualname__} cannot be inlined in the plain script: it "
+            "must be top-level and must not name the package (its docstring included)"
+        )
+    return src
 
 
-def _shape(cfg: RunConfig) -> tuple[tuple[int, ...], int]:
-    """Input shape and class count, known without loading the data."""
+def _origin(obj: Any) -> str:
+    """Where ``obj`` is defined, relative to the package: ``train/trainer.py``."""
+    path = inspect.getsourcefile(inspect.unwrap(obj)) or "?"
+    return Path(path).resolve().relative_to(_PACKAGE).as_posix()
+
+
+def _banner(title: str) -> str:
+    return "# " + "-" * 30 + " " + title
+
+
+def _shape(cfg: RunConfig) -> tuple[tuple[int, ...], int, int]:
+    """Input shape, the dataset's label count, and the model's (after ``classes``)."""
     from optwidgets.data.toy import TOY_CLASSES
 
     shape: tuple[int, ...]
@@ -123,7 +189,7 @@ def _shape(cfg: RunConfig) -> tuple[tuple[int, ...], int]:
         shape, k = (1, 8, 8), 10
     else:
         shape, k = (2,), TOY_CLASSES[cfg.dataset]
-    return shape, (len(cfg.classes) if cfg.classes else k)
+    return shape, k, (len(cfg.classes) if cfg.classes else k)
 
 
 def _header(cfg: RunConfig, filename: str) -> str:
@@ -143,15 +209,22 @@ It prints one line per epoch and, last, the test accuracy: ``test_acc=0.986111``
 The same seed on the same device gives the same splits, initial weights, batch order
 and result as the run.
 
+Every function or class under a "# from <file>" line is the training kit's own code,
+copied from that file unchanged: the data splits, the model, the training step, the
+evaluation and early stopping that the run itself used. The rest (the settings, the few
+lines that wire those functions together, and main()) was written for this script.
+
 The run's dataset, model and the settings that differ from the defaults:
 {settings}
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import random
+from types import SimpleNamespace
 
 import numpy as np
 import torch
@@ -160,195 +233,123 @@ from torch import nn
 '''
 
 
-def _settings(cfg: RunConfig) -> str:
-    shape, k = _shape(cfg)
+def _settings(cfg: RunConfig) -> list[Part]:
+    from optwidgets.train.trainer import EVAL_BATCH
+
+    shape, k_all, k = _shape(cfg)
+    toy_only = ("n_samples", "noise")
     rows = [
-        ("SEED", cfg.seed, "seeds the splits, the initial weights, the batch order, dropout"),
-        ("DEVICE", cfg.device, "auto = cuda, then mps, then cpu"),
-        ("DATASET", cfg.dataset, ""),
+        (name, _lit(getattr(cfg, name)), _SETTINGS[name])
+        for name in cfg.to_dict()
+        if name in _SETTINGS and not (cfg.dataset == "digits" and name in toy_only)
     ]
-    if cfg.dataset != "digits":
-        rows += [
-            ("N_SAMPLES", cfg.n_samples, "points generated"),
-            ("NOISE", cfg.noise, "noise of the points, in units of their coordinates"),
-        ]
-    rows += [
-        ("VAL_FRACTION", cfg.val_fraction, "share of all samples held out for validation"),
-        ("TEST_FRACTION", cfg.test_fraction, "share held out for the test (never trained on)"),
-        ("CLASSES", cfg.classes, "keep only these labels, relabelled 0..k-1; () = all"),
-        ("TRAIN_FRACTION", cfg.train_fraction, "share of the training split kept"),
-        ("LABELS_PER_CLASS", cfg.labels_per_class, "training samples kept per class; 0 = all"),
-        ("PREPROCESS", cfg.preprocess, "input scaling, statistics from the training split"),
-        ("INPUT_SHAPE", shape, "one sample"),
-        ("NUM_CLASSES", k, ""),
-        ("OPTIMIZER", cfg.optimizer, ""),
-        ("LR", cfg.lr, "learning rate (peak rate for onecycle)"),
-        ("MOMENTUM", cfg.momentum, "sgd and rmsprop only"),
-        ("NESTEROV", cfg.nesterov, "sgd only"),
-        ("SCHEDULE", cfg.schedule, "learning-rate schedule, stepped every batch"),
-        ("STEP_SIZE", cfg.step_size, "epochs between decays (step schedule)"),
-        ("GAMMA", cfg.gamma, "decay factor (step schedule)"),
-        ("BATCH_SIZE", cfg.batch_size, "samples per gradient step"),
-        ("EPOCHS", cfg.epochs, "passes over the training split"),
-        ("AMP", cfg.amp, "mixed precision: none, bf16 (CUDA or CPU), fp16 (CUDA)"),
-        ("WEIGHT_DECAY", cfg.weight_decay, "L2 penalty (decoupled for adamw)"),
-        ("L1", cfg.l1, "L1 penalty on weights (tensors with dim > 1), added to the loss"),
-        (
-            "PATIENCE",
-            cfg.patience,
-            "early stopping on val loss: epochs without improvement; 0 = off",
-        ),
-        ("GRAD_CLIP", cfg.grad_clip, "max global gradient norm; 0 = off"),
-        ("EVAL_BATCH", 2048, "samples per forward pass when evaluating"),
+    width = max(len(f"    {name}={value},") for name, value, _ in rows)
+    lines = [
+        _banner("settings: the RunConfig's values, read as cfg.<field>"),
+        "cfg = SimpleNamespace(",
     ]
-    width = max(len(f"{n} = {_lit(v)}") for n, v, _ in rows)
-    lines = ["# " + "-" * 30 + " settings (from the RunConfig)"]
     for name, value, why in rows:
-        text = f"{name} = {_lit(value)}"
+        text = f"    {name}={value},"
         lines.append(f"{text:<{width}}  # {why}" if why else text)
-    return "\n".join(lines) + "\n"
-
-
-def _data_section(cfg: RunConfig) -> str:
-    from optwidgets.data import toy
-    from optwidgets.data.preprocess import _statistics
-
-    if cfg.dataset == "digits":
-        raw = '''
-            PIXEL_SCALE = 1 / 16  # digits' pixels are 0..16: features end up in [0, 1]
-
-
-            def load_raw():
-                """All 1797 digits: uint8 images (N, 1, 8, 8) with values 0..16, and labels."""
-                from sklearn.datasets import load_digits
-
-                bunch = load_digits()
-                return bunch.images.astype(np.uint8)[:, None], bunch.target.astype(np.int64)
-            '''
-        gen = ""
-    else:
-        generator = toy._GENERATORS[cfg.dataset]
-        gen = _src(toy._per_class) + "\n\n" + _src(generator) + "\n\n"
-        raw = f'''
-            PIXEL_SCALE = 1.0
-
-
-            def load_raw():
-                """N_SAMPLES points of the {_lit(cfg.dataset)} set, generated from SEED."""
-                rng = np.random.default_rng(SEED)
-                X, y = {generator.__name__}(N_SAMPLES, NOISE, rng)
-                return X.astype(np.float32), y.astype(np.int64)
-            '''
-    out = ["# " + "-" * 30 + " data", gen + textwrap.dedent(raw).lstrip()]
-    out.append(
-        textwrap.dedent('''
-        def split_indices(y):
-            """Seeded, stratified train / val / test indices (fractions of all samples)."""
-            from sklearn.model_selection import train_test_split
-
-            idx = np.arange(len(y))
-            pool, test = train_test_split(idx, test_size=TEST_FRACTION, stratify=y,
-                                          random_state=SEED)
-            train, val = train_test_split(pool, test_size=VAL_FRACTION / (1.0 - TEST_FRACTION),
-                                          stratify=y[pool], random_state=SEED)
-            return train, val, test
-
-
-        def features(X, idx):
-            out = np.ascontiguousarray(X[idx], dtype=np.float32)
-            if PIXEL_SCALE != 1.0:
-                out *= np.float32(PIXEL_SCALE)
-            return torch.from_numpy(out)
-
-
-        def select_classes(X, y):
-            """Keep the samples whose label is in CLASSES, relabelled 0..k-1 in that order."""
-            if not CLASSES:
-                return X, y
-            lut = torch.full((max(max(CLASSES), int(y.max())) + 1,), -1, dtype=torch.long)
-            lut[list(CLASSES)] = torch.arange(len(CLASSES))
-            new = lut[y]
-            keep = new >= 0
-            return X[keep], new[keep]
-        ''')
-    )
-    if cfg.train_fraction < 1 or cfg.labels_per_class > 0:
-        out.append(
-            textwrap.dedent('''
-            def thin_train(X, y):
-                """Keep TRAIN_FRACTION of the training split (stratified), then LABELS_PER_CLASS
-                samples of each class; val and test are untouched."""
-                from sklearn.model_selection import train_test_split
-
-                labels = y.numpy()
-                idx = np.arange(len(labels))
-                if TRAIN_FRACTION < 1:
-                    idx = train_test_split(idx, train_size=TRAIN_FRACTION, stratify=labels,
-                                           random_state=SEED)[0]
-                if LABELS_PER_CLASS > 0:
-                    counts = np.bincount(labels[idx], minlength=NUM_CLASSES)
-                    rng = np.random.default_rng(SEED)
-                    idx = np.concatenate([
-                        rng.choice(idx[labels[idx] == c], LABELS_PER_CLASS, replace=False)
-                        for c in range(NUM_CLASSES) if counts[c] > 0])
-                if len(idx) == len(labels):
-                    return X, y
-                keep = torch.from_numpy(np.sort(idx))
-                return X[keep], y[keep]
-            ''')
-        )
-    body = [
-        "X, y = load_raw()",
-        "tr, va, te = split_indices(y)",
-        "splits = [select_classes(features(X, i), torch.from_numpy(y[i].astype(np.int64)))",
-        "          for i in (tr, va, te)]",
+    lines.append(")")
+    consts = [
+        ("INPUT_SHAPE", _lit(shape), "one sample"),
+        ("DATASET_CLASSES", _lit(k_all), "labels of the whole dataset"),
+        ("NUM_CLASSES", _lit(k), "the model's outputs (the labels cfg.classes keeps)"),
+        ("EVAL_BATCH", _lit(EVAL_BATCH), "samples per forward pass when evaluating"),
     ]
-    if cfg.train_fraction < 1 or cfg.labels_per_class > 0:
-        body.append("splits[0] = thin_train(*splits[0])")
-    if cfg.preprocess != "none":
-        image = cfg.dataset == "digits"
-        out.append("\n" + _src(_statistics).replace("_EPS", "1e-8"))
-        cols = (
-            "[X_train[:, c].reshape(-1, 1) for c in range(X_train.shape[1])]"
-            if image
-            else "[X_train]"
-        )
-        out.append(
-            textwrap.dedent(f'''
+    width = max(len(f"{n} = {v}") for n, v, _ in consts)
+    lines += [f"{f'{n} = {v}':<{width}}  # {why}" for n, v, why in consts]
+    return ["\n".join(lines)]
 
-            def fit_scaling(X_train):
-                """{"Per-channel" if image else "Per-feature"} shift and scale of PREPROCESS, from the training split only."""
-                parts = [_statistics(PREPROCESS, c) for c in {cols}]
-                shift = np.concatenate([p[0] for p in parts])
-                scale = np.concatenate([p[1] for p in parts])
-                view = {"(1, -1, 1, 1)" if image else "(-1,)"}
-                return (torch.tensor(shift, dtype=torch.float32).reshape(view),
-                        torch.tensor(scale, dtype=torch.float32).reshape(view))
-            ''')
-        )
-        body += [
-            "shift, scale = fit_scaling(splits[0][0])",
-            "splits = [((X - shift) / scale, y) for X, y in splits]",
+
+def _data_section(cfg: RunConfig) -> list[Part]:
+    from optwidgets.data import builtin, preprocess, splits, toy
+
+    image = cfg.dataset == "digits"
+    parts: list[Part] = [_banner("data")]
+    if image:
+        parts += [
+            f"DIGITS_SCALE = {_lit(builtin.DIGITS_SCALE)}  # digits' pixels are 0..16: "
+            "features end up in [0, 1]",
+            builtin.digits_arrays,
         ]
-    body.append("return tuple(t for pair in splits for t in pair)")
-    out.append(
-        '\n\ndef load_data():\n    """CPU tensors: (X_train, y_train, X_val, y_val, X_test, y_test)."""\n'
-        + "".join(f"    {line}\n" for line in body)
-    )
-    return "\n".join(out)
+        load = ["X, y = digits_arrays()"]
+        scale = "DIGITS_SCALE"
+    else:
+        generator = toy.TOY_GENERATORS[cfg.dataset]
+        if "per_class(" in inspect.getsource(generator):
+            parts.append(toy.per_class)
+        parts.append(generator)
+        load = [
+            "rng = np.random.default_rng(cfg.seed)  # the points, as the kit's make_toy draws them",
+            f"X, y = {generator.__name__}(int(cfg.n_samples), float(cfg.noise), rng)",
+            "X, y = X.astype(np.float32), y.astype(np.int64)",
+        ]
+        scale = "1.0"
+    parts.append(splits.split_indices)
+    load += [
+        "train, val, test = split_indices(y, seed=cfg.seed, val_fraction=cfg.val_fraction,",
+        "                                 test_fraction=cfg.test_fraction)",
+        f"splits = [(features(X, i, {scale}), torch.from_numpy(y[i])) for i in (train, val, test)]",
+    ]
+    if cfg.classes:
+        parts.append(splits.relabel_classes)
+        load += [
+            "for k, (X_k, y_k) in enumerate(splits):  # keep cfg.classes, relabelled 0..k-1",
+            "    keep, new = relabel_classes(y_k, cfg.classes, DATASET_CLASSES)",
+            "    splits[k] = (X_k[keep], new)",
+        ]
+    if cfg.train_fraction < 1 or cfg.labels_per_class > 0:
+        parts.append(splits.thin_indices)
+        load += [
+            "X_train, y_train = splits[0]  # thin the training split only",
+            "keep = torch.from_numpy(thin_indices(",
+            "    y_train.numpy(), seed=cfg.seed, train_fraction=cfg.train_fraction,",
+            "    labels_per_class=cfg.labels_per_class, num_classes=NUM_CLASSES))",
+            "splits[0] = (X_train[keep], y_train[keep])",
+        ]
+    if cfg.preprocess != "none":
+        parts += [
+            f"SCALE_EPS = {_lit(preprocess.SCALE_EPS)}  # scales below this (relative to the "
+            "data's magnitude) count as zero",
+            preprocess.column_statistics,
+            preprocess.fit_statistics,
+            preprocess.apply_scaling,
+        ]
+        load += [
+            "# scaling, with statistics of the training split only",
+            f"shift, scale = fit_statistics(cfg.preprocess, splits[0][0], image={image})",
+            f"splits = [(apply_scaling(X_k, shift, scale, image={image}), y_k) "
+            "for X_k, y_k in splits]",
+        ]
+    load.append("return tuple(t for pair in splits for t in pair)")
+    parts += [
+        textwrap.dedent('''\
+            def features(X, idx, scale):
+                """Float32 features of the samples ``idx``, times ``scale``: a copy, as the kit's
+                dataset builder makes them."""
+                out = np.ascontiguousarray(X[idx], dtype=np.float32)
+                if scale != 1.0:
+                    out *= np.float32(scale)
+                return torch.from_numpy(out)
+            '''),
+        'def load_data():\n    """The run\'s splits, CPU tensors: (X_train, y_train, X_val, '
+        'y_val, X_test, y_test)."""\n' + "".join(f"    {line}\n" for line in load),
+    ]
+    return parts
 
 
-def _model_section(cfg: RunConfig) -> str:
+def _model_section(cfg: RunConfig) -> list[Part]:
+    from optwidgets.config import ACTIVATIONS
     from optwidgets.models import zoo
 
-    acts = ",\n    ".join(f'"{k}": nn.{v.__name__}' for k, v in zoo._ACTIVATIONS.items())
-    parts = ["# " + "-" * 30 + " model (the built-in model zoo's code)"]
+    parts: list[Part] = [_banner("model (the built-in model zoo's code)")]
     if cfg.model in ("mlp", "mlp_small"):
-        parts += [
-            f"_ACTIVATIONS = {{\n    {acts},\n}}\n\n",
-            _src(zoo.activation_layer),
-            "\n\n" + _src(zoo.MLP),
-        ]
+        acts = ",\n    ".join(
+            f'"{k}": nn.{type(zoo.activation_layer(k)).__name__}' for k in ACTIVATIONS
+        )
+        parts += [f"_ACTIVATIONS = {{\n    {acts},\n}}", zoo.activation_layer, zoo.MLP]
         hidden = cfg.hidden if cfg.model == "mlp" else (32,)
         call = (
             f"MLP(INPUT_SHAPE, NUM_CLASSES, hidden={hidden!r}, "
@@ -356,26 +357,105 @@ def _model_section(cfg: RunConfig) -> str:
         )
     elif cfg.model in ("cnn", "cnn_small"):
         width = cfg.width if cfg.model == "cnn" else 8
-        parts += [_src(zoo._conv_bn), "\n\n" + _src(zoo.CNN)]
+        parts += [*_zoo_helpers(cfg.model), zoo.CNN]
         call = f"CNN(INPUT_SHAPE, NUM_CLASSES, width={width!r}, dropout={cfg.dropout!r})"
     else:
-        parts += [_src(zoo._conv_bn), "\n\n" + _src(zoo._Residual), "\n\n" + _src(zoo.ResNetTiny)]
+        parts += [*_zoo_helpers(cfg.model), zoo.ResNetTiny]
         call = f"ResNetTiny(INPUT_SHAPE, NUM_CLASSES, width={cfg.width!r}, dropout={cfg.dropout!r})"
     parts.append(
-        textwrap.dedent(f'''
-
+        textwrap.dedent(f'''\
         def build_model():
-            """The run's model ({_lit(cfg.model)}) with the initial weights that SEED gives."""
-            torch.manual_seed(SEED)
+            """The run's model ({_lit(cfg.model)}) with the initial weights that cfg.seed gives."""
+            torch.manual_seed(cfg.seed)
             return {call}
         ''')
     )
-    return "\n".join(parts)
+    return parts
 
 
-_TRAIN = '''
-# ------------------------------ training (the Trainer's loop, without the UI hooks)
+def _zoo_helpers(model: str) -> list[Part]:
+    # The conv models' building blocks are module-private in models/zoo.py (not public API
+    # there yet), so this is the one place the exporter reaches for private names.
+    from optwidgets.models import zoo
+
+    return [zoo._conv_bn] + ([zoo._Residual] if model == "resnet_tiny" else [])
+
+
+def _train_section() -> list[Part]:
+    from optwidgets.core.errors import ConfigError as KitConfigError
+    from optwidgets.train import optim, trainer
+
+    return [
+        _banner("training: the Trainer's own functions"),
+        KitConfigError,
+        trainer.RunDiverged,
+        trainer.shuffle_seed,
+        optim.make_optimizer,
+        optim.make_scheduler,
+        trainer.amp_context,
+        trainer.batch_order,
+        trainer.l1_parameters,
+        trainer.train_step,
+        trainer.keep_loss,
+        trainer.epoch_losses,
+        trainer.evaluate,
+        trainer.EarlyStopping,
+    ]
+
+
+_MAIN = '''\
+def main():
+    """The run: the Trainer's loop (Trainer.fit) without the dashboard's hooks."""
+    seed_everything(cfg.seed)
+    device = pick_device(cfg.device)
+    X, y, X_val, y_val, X_test, y_test = (t.to(device) for t in load_data())
+    model = build_model().to(device)
+    n, bs = len(X), cfg.batch_size
+    steps_per_epoch = math.ceil(n / bs)
+    opt = make_optimizer([p for p in model.parameters() if p.requires_grad], cfg)
+    sched = make_scheduler(opt, cfg, steps_per_epoch, cfg.epochs)
+    autocast, scaler = amp_context(cfg, device)
+    l1_params = l1_parameters(model)
+    gen = torch.Generator().manual_seed(shuffle_seed(cfg.seed, 0))
+    stopper = EarlyStopping(cfg.patience) if cfg.patience else None
+    on_cpu = device.type == "cpu"
+    model.train()
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            perm = batch_order(n, gen, device)
+            losses = []
+            for i in range(steps_per_epoch):
+                idx = perm[i * bs:(i + 1) * bs]
+                loss = train_step(model, opt, X[idx], y[idx], autocast=autocast, l1=cfg.l1,
+                                  l1_params=l1_params, clip=cfg.grad_clip, scaler=scaler)
+                if sched is not None:
+                    sched.step()
+                if not keep_loss(losses, loss, on_cpu):
+                    raise RunDiverged(f"training loss became {losses[-1]} in epoch {epoch}")
+            train_loss = sum(epoch_losses(losses)) / steps_per_epoch
+            if not math.isfinite(train_loss):
+                raise RunDiverged(f"training loss became {train_loss} in epoch {epoch}")
+            val_loss, val_acc, _ = evaluate(model, X_val, y_val)
+            print(f"epoch {epoch}: train_loss={train_loss:.4f} val_loss={val_loss:.4f} "
+                  f"val_acc={val_acc:.4f}")
+            if stopper is not None and stopper.update(model, epoch, val_loss):
+                print(f"early stop after epoch {epoch}")
+                break
+        if stopper is not None and stopper.restore(model):
+            print(f"restored the weights of epoch {stopper.best_epoch_}")
+    except RunDiverged as exc:  # the run ends as "diverged"; its model is still tested
+        print(f"diverged: {exc}")
+    _, test_acc, _ = evaluate(model, X_test, y_test)
+    print(f"test_acc={test_acc:.6f}")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+_PICK_DEVICE = '''\
 def pick_device(name):
+    """auto = cuda, then mps, then cpu; a named device is used as it is."""
     if name == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
@@ -384,156 +464,35 @@ def pick_device(name):
             return torch.device("mps")
         return torch.device("cpu")
     return torch.device(name)
-
-
-def make_optimizer(params):
-    if OPTIMIZER == "sgd":
-        return torch.optim.SGD(params, lr=LR, momentum=MOMENTUM,
-                               nesterov=NESTEROV and MOMENTUM > 0, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "adam":
-        return torch.optim.Adam(params, lr=LR, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "adamw":  # decoupled weight decay
-        return torch.optim.AdamW(params, lr=LR, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "adagrad":
-        return torch.optim.Adagrad(params, lr=LR, weight_decay=WEIGHT_DECAY)
-    if OPTIMIZER == "rmsprop":
-        return torch.optim.RMSprop(params, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY)
-    raise ValueError(OPTIMIZER)
-
-
-def make_scheduler(opt, steps_per_epoch, epochs):
-    """A per-step scheduler, or None for a constant learning rate."""
-    total = max(1, steps_per_epoch * epochs)
-    if SCHEDULE == "constant":
-        return None
-    if SCHEDULE == "onecycle":
-        max_lr = [g["lr"] for g in opt.param_groups]
-        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=max_lr, total_steps=total)
-    if SCHEDULE == "step":
-        every = max(1, STEP_SIZE * steps_per_epoch)  # STEP_SIZE is in epochs
-        return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: GAMMA ** (s // every))
-    if SCHEDULE == "cosine":
-        return torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: 0.5 * (1.0 + math.cos(math.pi * min(s, total) / total)))
-    raise ValueError(SCHEDULE)
-
-
-def amp_context(device):
-    """(autocast context factory, grad scaler or None)."""
-    if AMP == "none":
-        return None, None
-    if device.type == "cuda":
-        dtype = torch.bfloat16 if AMP == "bf16" else torch.float16
-        scaler = torch.amp.GradScaler("cuda") if AMP == "fp16" else None
-        return (lambda: torch.autocast("cuda", dtype=dtype)), scaler
-    if device.type == "cpu" and AMP == "bf16":
-        return (lambda: torch.autocast("cpu", dtype=torch.bfloat16)), None
-    raise SystemExit(f"AMP={AMP!r} cannot run on {device.type}")
-
-
-@torch.inference_mode()
-def evaluate(model, X, y):
-    """Mean cross-entropy, accuracy and predictions, in eval mode."""
-    was_training = model.training
-    model.eval()
-    try:
-        dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), X.dtype)
-        total = torch.zeros((), device=X.device, dtype=torch.float64)
-        preds = []
-        for i in range(0, len(X), EVAL_BATCH):
-            out = model(X[i:i + EVAL_BATCH].to(dtype)).float()
-            total += F.cross_entropy(out, y[i:i + EVAL_BATCH], reduction="sum").double()
-            preds.append(out.argmax(1))
-        pred = torch.cat(preds)
-        n = max(len(y), 1)
-        return float(total) / n, float((pred == y).sum()) / n, pred
-    finally:
-        model.train(was_training)
-
-
-def train(model, X, y, X_val, y_val, device):
-    """EPOCHS passes in a seeded batch order; returns "done" or "diverged"."""
-    n, bs = len(X), BATCH_SIZE
-    steps_per_epoch = math.ceil(n / bs)
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = make_optimizer(params)
-    sched = make_scheduler(opt, steps_per_epoch, EPOCHS)
-    autocast, scaler = amp_context(device)
-    l1_params = [p for p in model.parameters() if p.requires_grad and p.dim() > 1]
-    # The batch order has its own generator, so dropout (global RNG) does not shift it.
-    gen = torch.Generator().manual_seed(SEED * 1_000_003)
-    losses = torch.zeros(steps_per_epoch, device=device)
-    check_each_step = device.type == "cpu"  # reading a CPU scalar costs nothing
-    best_loss, best_state, best_epoch, bad_epochs = math.inf, None, 0, 0
-    model.train()
-    for epoch in range(1, EPOCHS + 1):
-        perm = torch.randperm(n, generator=gen).to(device, non_blocking=True)
-        for i in range(steps_per_epoch):
-            idx = perm[i * bs:(i + 1) * bs]
-            xb, yb = X[idx], y[idx]
-            if autocast is None:
-                loss = F.cross_entropy(model(xb), yb)
-            else:
-                with autocast():
-                    loss = F.cross_entropy(model(xb), yb)
-            if L1:
-                loss = loss + L1 * sum(p.abs().sum() for p in l1_params)
-            opt.zero_grad(set_to_none=True)
-            if scaler is not None:
-                scaler.scale(loss).backward()
-                if GRAD_CLIP:
-                    scaler.unscale_(opt)
-                    nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-                scaler.step(opt)
-                scaler.update()
-            else:
-                loss.backward()
-                if GRAD_CLIP:
-                    nn.utils.clip_grad_norm_(model.parameters(), GRAD_CLIP)
-                opt.step()
-            if sched is not None:
-                sched.step()
-            losses[i] = loss.detach()
-            if check_each_step and not math.isfinite(loss.item()):
-                print(f"diverged: training loss became {loss.item()} in epoch {epoch}")
-                return "diverged"
-        train_loss = sum(losses.tolist()) / steps_per_epoch
-        if not math.isfinite(train_loss):
-            print(f"diverged: training loss became {train_loss} in epoch {epoch}")
-            return "diverged"
-        val_loss, val_acc, _ = evaluate(model, X_val, y_val)
-        print(f"epoch {epoch}: train_loss={train_loss:.4f} val_loss={val_loss:.4f} "
-              f"val_acc={val_acc:.4f}")
-        if PATIENCE:
-            if val_loss < best_loss - 1e-6:
-                best_loss, bad_epochs, best_epoch = val_loss, 0, epoch
-                best_state = copy.deepcopy(model.state_dict())
-            else:
-                bad_epochs += 1
-                if bad_epochs >= PATIENCE:
-                    print(f"early stop after epoch {epoch}")
-                    break
-    if best_state is not None:
-        model.load_state_dict(best_state)  # early stopping restores the best weights
-        print(f"restored the weights of epoch {best_epoch}")
-    return "done"
-
-
-def main():
-    random.seed(SEED)
-    np.random.seed(SEED % 2**32)
-    torch.manual_seed(SEED)
-    device = pick_device(DEVICE)
-    X_tr, y_tr, X_va, y_va, X_te, y_te = (t.to(device) for t in load_data())
-    model = build_model().to(device)
-    train(model, X_tr, y_tr, X_va, y_va, device)
-    _, test_acc, _ = evaluate(model, X_te, y_te)
-    print(f"test_acc={test_acc:.6f}")
-
-
-if __name__ == "__main__":
-    main()
 '''
+
+
+def _run_section() -> list[Part]:
+    from optwidgets.runs.prepare import seed_everything
+
+    return [_banner("the run"), seed_everything, _PICK_DEVICE, _MAIN]
+
+
+def _parts(cfg: RunConfig, filename: str) -> list[Part]:
+    return [
+        _header(cfg, filename),
+        *_settings(cfg),
+        *_data_section(cfg),
+        *_model_section(cfg),
+        *_train_section(),
+        *_run_section(),
+    ]
+
+
+def _render(parts: list[Part]) -> str:
+    """Glue stripped of blank edges; kit sources exactly as inspect.getsource gives them."""
+    chunks = []
+    for part in parts:
+        if isinstance(part, str):
+            chunks.append(part.strip("\n") + "\n")
+        else:
+            chunks.append(f"# from {_origin(part)}\n" + _kit_source(part))
+    return "\n\n".join(chunks)
 
 
 # --------------------------------------------------------------------------- public
@@ -566,19 +525,30 @@ def export_script(cfg: RunConfig, *, filename: str = "run.py") -> str:
     >>> import optwidgets as ow
     >>> from optwidgets.export import export_script
     >>> src = export_script(ow.RunConfig(dataset="digits", model="cnn", epochs=3))
-    >>> "EPOCHS = 3" in src
+    >>> "    epochs=3," in src
     True
     """
     _check_exportable(cfg)
-    sections = [
-        _header(cfg, filename),
-        _settings(cfg),
-        _data_section(cfg),
-        _model_section(cfg),
-        _TRAIN,
-    ]
-    text = "\n\n".join(s.strip("\n") + "\n" for s in sections)
-    return text.replace("\n\n\n\n", "\n\n\n")
+    return _render(_parts(cfg, filename))
+
+
+def inlined_objects(cfg: RunConfig) -> list[Any]:
+    """The kit's functions and classes whose source the script of ``cfg`` carries verbatim.
+
+    In the order they appear in :func:`export_script`'s text, each under a ``# from
+    <file>`` line: what the data preparation, the model and the training loop of the run
+    itself execute (the rest of the script is settings and the loop that calls them).
+
+    Example
+    -------
+    >>> import optwidgets as ow
+    >>> from optwidgets.export import inlined_objects
+    >>> names = [f.__name__ for f in inlined_objects(ow.RunConfig(dataset="xor", model="mlp"))]
+    >>> names[:3], "train_step" in names
+    (['per_class', 'xor', 'split_indices'], True)
+    """
+    _check_exportable(cfg)
+    return [part for part in _parts(cfg, "run.py") if not isinstance(part, str)]
 
 
 def write_script(cfg: RunConfig, path: str | os.PathLike) -> Path:

@@ -9,6 +9,7 @@ True
 8
 """
 
+from optwidgets.models.outputs import logits_of
 from optwidgets.models.registry import (
     ModelFactory,
     build_model,
@@ -19,7 +20,7 @@ from optwidgets.models.registry import (
 from optwidgets.models.zoo import CNN, MLP, ResNetTiny
 
 __all__ = ["register", "build_model", "model_names", "is_conv_model", "ModelFactory",
-           "MLP", "CNN", "ResNetTiny"]
+           "MLP", "CNN", "ResNetTiny", "logits_of"]
 
 
 def _mlp_small(input_shape, num_classes, activation="relu", dropout=0.0):

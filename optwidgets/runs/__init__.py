@@ -9,6 +9,7 @@ Example
 'done'
 """
 
+from optwidgets.runs.lr_find import LRFinderResult, lr_find
 from optwidgets.runs.prepare import build_model_for, new_run_id, prepare_data, seed_everything
 from optwidgets.runs.result import (
     HISTORY_COLUMNS,
@@ -22,6 +23,8 @@ from optwidgets.runs.store import RunStore, as_store, default_store
 
 __all__ = [
     "run",
+    "lr_find",
+    "LRFinderResult",
     "RunResult",
     "RunStore",
     "as_store",

@@ -23,7 +23,9 @@ import torch
 from torch import nn
 
 from optwidgets.config import RunConfig
-from optwidgets.data import Dataset, fit_preprocessor, load_dataset
+from optwidgets.core.errors import ConfigError
+from optwidgets.data import Dataset, as_dataset, fit_preprocessor, load_dataset
+from optwidgets.data.splits import select_classes, thin_train
 from optwidgets.models import build_model
 
 __all__ = ["new_run_id", "seed_everything", "load_dataset_for", "prepare_data", "build_model_for"]
@@ -41,14 +43,55 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def prepare_data(cfg: RunConfig, data: Any = None) -> Any:
-    """Load the config's dataset (or take ``data``) and apply ``cfg.preprocess`` with
-    statistics from the training split only. Returns a Dataset on the CPU."""
+def prepare_data(cfg: RunConfig, data: Any = None, *, target: str | None = None,
+                 test: Any = None) -> Dataset:
+    """The run's data, preprocessed with statistics from the training split only.
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        Its dataset (when ``data`` is None), seed, split fractions, class subset and
+        training thinning, and ``preprocess``.
+    data : optional
+        Your own data instead of ``cfg.dataset``, in any form of
+        :func:`optwidgets.data.as_dataset`: ``(X, y)`` arrays, a DataFrame or CSV path
+        (with ``target``), a torch Dataset or DataLoader of ``(x, y)``, or a Dataset.
+        It is split with the config's seed and fractions; ``cfg.classes``,
+        ``train_fraction`` and ``labels_per_class`` apply as to a named dataset.
+    target : str, optional
+        The label column of a DataFrame or CSV file.
+    test : optional
+        A separate test set in the same form as ``data``.
+
+    Returns
+    -------
+    Dataset
+        On the CPU.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from optwidgets.config import RunConfig
+    >>> from optwidgets.runs.prepare import prepare_data
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(200, 3)), rng.integers(0, 2, 200)
+    >>> prepare_data(RunConfig(model="mlp"), (X, y)).X_train.shape
+    torch.Size([130, 3])
+    """
     if data is None:
-        data = load_dataset_for(cfg)
-    pre = fit_preprocessor(cfg.preprocess, data.X_train, image=data.kind == "image")
-    return dataclasses.replace(data, X_train=pre.transform(data.X_train),
-                               X_val=pre.transform(data.X_val), X_test=pre.transform(data.X_test))
+        if target is not None or test is not None:
+            field = "target" if target is not None else "test"
+            raise ConfigError(field, target if target is not None else type(test).__name__,
+                              "nothing without data= (it belongs to your own data)")
+        ds = load_dataset_for(cfg)
+    else:
+        ds = as_dataset(data, target=target, test=test, seed=cfg.seed,
+                        val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction)
+        ds = thin_train(select_classes(ds, cfg.classes), seed=cfg.seed,
+                        train_fraction=cfg.train_fraction, labels_per_class=cfg.labels_per_class)
+    pre = fit_preprocessor(cfg.preprocess, ds.X_train, image=ds.kind == "image")
+    return dataclasses.replace(ds, X_train=pre.transform(ds.X_train),
+                               X_val=pre.transform(ds.X_val), X_test=pre.transform(ds.X_test))
 
 
 def build_model_for(cfg: RunConfig, input_shape: tuple[int, ...] | None = None,

@@ -27,6 +27,8 @@ import torch
 
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError
+from optwidgets.data import BUILTIN_NAMES, augment_batch
+from optwidgets.runs.prepare import prepare_data
 
 __all__ = ["augmentation_preview", "clear_preview_cache", "MAX_PREVIEW"]
 
@@ -57,8 +59,6 @@ def _samples(cfg: RunConfig) -> torch.Tensor:
     Built-in datasets are cached (moving a knob must not reload them); registered ones
     are read each time, since a name can be registered again with other data.
     """
-    from optwidgets.data import BUILTIN_NAMES
-    from optwidgets.runs import prepare_data
 
     key = tuple(getattr(cfg, f) for f in _DATA_FIELDS)
     cacheable = cfg.dataset in BUILTIN_NAMES
@@ -117,7 +117,6 @@ def augmentation_preview(cfg: RunConfig, n: int = 8, *, draw: int = 0
     if isinstance(draw, bool) or not isinstance(draw, (int, np.integer)) or draw < 0:
         raise ConfigError("draw", draw, "an integer >= 0")
     cfg.validate()
-    from optwidgets.data import augment_batch
 
     x = _samples(cfg)[:n]
     gen = torch.Generator().manual_seed((cfg.seed * 1_000_003 + int(draw)) % 2**63)

@@ -10,6 +10,7 @@ True
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +21,14 @@ from optwidgets.core.io import json_safe
 
 __all__ = ["RunResult", "STATUSES", "METRIC_KEYS", "MEASURE_KEYS", "HISTORY_COLUMNS"]
 
-STATUSES = ("done", "stopped", "diverged", "failed")
+# a run's record says "running" from its start; "interrupted" is how a later read shows a
+# running record whose process died
+STATUSES = ("done", "stopped", "diverged", "failed", "running", "interrupted")
 METRIC_KEYS = ("test_acc", "precision", "recall", "f1", "train_loss", "val_loss")
-MEASURE_KEYS = ("size_bytes", "params", "nonzero_params", "latency_ms", "latency_ms_b256")
+# measured numbers of the deployed model (size_bytes: bytes of its saved artefact;
+# dense_bytes: the same model saved dense fp32; latencies: median and IQR, milliseconds)
+MEASURE_KEYS = ("size_bytes", "dense_bytes", "params", "nonzero_params", "latency_ms",
+                "latency_iqr_ms", "latency_ms_b256", "latency_iqr_ms_b256")
 HISTORY_COLUMNS = ["step", "epoch", "phase", "split", "metric", "value"]
 
 
@@ -40,8 +46,14 @@ class RunResult:
     before : dict
         The same metrics and measures of the model before compression (empty when no
         compression ran).
+    size_bytes, size_encoding, dense_bytes
+        Bytes of the deployed model's saved artefact, the encoding of that file
+        (``dense-fp32``, ``csr``, ``packed-4bit``, ``int8``, ...), and the bytes of the
+        same model saved dense in fp32.
+    latency_ms, latency_iqr_ms, latency_ms_b256, latency_iqr_ms_b256
+        Median and interquartile range of one forward pass, batch 1 and batch 256.
     extras : dict
-        Other measured or computed numbers (``sparse_bytes``, ``packed_bytes``, ...).
+        Other numbers; a size that is computed rather than saved says so in its key.
     """
 
     run_id: str
@@ -49,10 +61,14 @@ class RunResult:
     status: str = "done"
     metrics: dict[str, float | None] = field(default_factory=dict)
     size_bytes: int | None = None
+    size_encoding: str = ""
+    dense_bytes: int | None = None
     params: int | None = None
     nonzero_params: int | None = None
     latency_ms: float | None = None
+    latency_iqr_ms: float | None = None
     latency_ms_b256: float | None = None
+    latency_iqr_ms_b256: float | None = None
     train_seconds: float = 0.0
     history: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=HISTORY_COLUMNS))
     confusion: list[list[int]] = field(default_factory=list)
@@ -60,6 +76,8 @@ class RunResult:
     input_shape: list[int] = field(default_factory=list)  # one sample's shape, batch excluded
     num_classes: int | None = None
     model_class: str = ""  # import path of the deployed model's class
+    model_args: dict[str, Any] = field(default_factory=dict)  # its constructor's, where known
+    custom_model: bool = False  # a model the user passed, not one of the zoo's
     technique: str = "baseline"
     before: dict[str, Any] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
@@ -79,28 +97,8 @@ class RunResult:
         hist = self.history
         return json_safe({
             "run_id": self.run_id,
-            "status": self.status,
             "config": self.config.to_dict(),
-            "metrics": dict(self.metrics),
-            "size_bytes": self.size_bytes,
-            "params": self.params,
-            "nonzero_params": self.nonzero_params,
-            "latency_ms": self.latency_ms,
-            "latency_ms_b256": self.latency_ms_b256,
-            "train_seconds": self.train_seconds,
-            "technique": self.technique,
-            "before": self.before,
-            "extras": self.extras,
-            "teacher_run_id": self.teacher_run_id,
-            "device": self.device,
-            "error": self.error,
-            "started_at": self.started_at,
-            "finished_at": self.finished_at,
-            "confusion": self.confusion,
-            "class_names": self.class_names,
-            "input_shape": self.input_shape,
-            "num_classes": self.num_classes,
-            "model_class": self.model_class,
+            **{k: getattr(self, k) for k in _PLAIN_FIELDS},
             "history": {c: hist[c].tolist() for c in HISTORY_COLUMNS if c in hist},
         })
 
@@ -110,12 +108,8 @@ class RunResult:
         hist = pd.DataFrame(d.get("history") or {c: [] for c in HISTORY_COLUMNS})
         if "value" in hist:
             hist["value"] = hist["value"].astype(float)
-        keys = {"status", "metrics", "size_bytes", "params", "nonzero_params", "latency_ms",
-                "latency_ms_b256", "train_seconds", "technique", "before", "extras",
-                "teacher_run_id", "device", "error", "started_at", "finished_at", "confusion",
-                "class_names", "input_shape", "num_classes", "model_class"}
-        kwargs = {k: d[k] for k in keys if k in d and d[k] is not None}
-        return cls(run_id=d["run_id"], config=RunConfig.from_dict(d["config"]), history=hist,
+        kwargs = {k: d[k] for k in _PLAIN_FIELDS if d.get(k) is not None}
+        return cls(run_id=d["run_id"], config=RunConfig.from_stored(d["config"]), history=hist,
                    **kwargs)
 
     def summary(self) -> str:
@@ -134,3 +128,9 @@ class RunResult:
                          f"{self.latency_ms_b256:.3f} ms (batch 256)")
         lines.append(f"  trained in {self.train_seconds:.2f} s")
         return "\n".join(lines)
+
+
+# fields saved as they are (JSON-safe after json_safe): everything but the run id, the
+# config (a RunConfig), the history (a frame) and the model (not saved)
+_PLAIN_FIELDS = tuple(f.name for f in dataclasses.fields(RunResult)
+                      if f.name not in ("run_id", "config", "history", "model"))

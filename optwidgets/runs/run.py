@@ -21,6 +21,7 @@ Example
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import os
 import threading
 import time
@@ -33,6 +34,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from optwidgets.compress.artefact import encode
 from optwidgets.compress.distill import check_student_size, distillation_objective
 from optwidgets.compress.measure import measure as measure_model
 from optwidgets.compress.pipeline import compress as compress_model
@@ -40,10 +42,10 @@ from optwidgets.compress.pipeline import preflight as compression_preflight
 from optwidgets.compress.pipeline import technique_label
 from optwidgets.config import RunConfig
 from optwidgets.core.devices import resolve_device
-from optwidgets.core.errors import unknown_name
-from optwidgets.data import Dataset, augment_batch
+from optwidgets.core.errors import ConfigError, unknown_name
+from optwidgets.data import Dataset, augment_batch, register_dataset_object
 from optwidgets.runs.prepare import build_model_for, new_run_id, prepare_data, seed_everything
-from optwidgets.runs.result import HISTORY_COLUMNS, RunResult
+from optwidgets.runs.result import HISTORY_COLUMNS, MEASURE_KEYS, RunResult
 from optwidgets.runs.store import RunStore, as_store, default_store
 from optwidgets.runs.transfer import prepare_transfer
 from optwidgets.train.callbacks import Callback, CallbackList, RunState, StopRun
@@ -54,12 +56,14 @@ from optwidgets.train.trainer import LossFn, RunDiverged, Trainer, evaluate
 __all__ = ["run", "prepare", "train", "compress", "measure", "Job", "RUN_ARGUMENTS"]
 
 # keyword arguments of run() besides RunConfig fields (for "did you mean" on a typo)
-RUN_ARGUMENTS = ("config", "callbacks", "data", "model", "store", "cancel", "run_id")
+RUN_ARGUMENTS = ("config", "callbacks", "data", "target", "test_data", "model", "store",
+                 "cancel", "run_id")
 CALIBRATION_SAMPLES = 512  # training inputs that set static int8 activation ranges
 
 
 def run(config: RunConfig | None = None, *, callbacks: Sequence[Callback] | None = None,
-        data: Any = None, model: nn.Module | str | None = None,
+        data: Any = None, target: str | None = None, test_data: Any = None,
+        model: nn.Module | str | None = None,
         store: RunStore | str | os.PathLike | bool | None = None,
         cancel: threading.Event | None = None,
         run_id: str | None = None, **overrides: Any) -> RunResult:
@@ -71,8 +75,15 @@ def run(config: RunConfig | None = None, *, callbacks: Sequence[Callback] | None
         The settings; keyword ``overrides`` change fields of it (or of the default).
     callbacks : list of Callback
         Receive run_start, phase, batch_end, epoch_end and run_end.
-    data : Dataset, optional
-        Your own data (``ow.data.from_arrays(...)``) instead of ``config.dataset``.
+    data : optional
+        Your own data instead of ``config.dataset``, in any usual form: ``(X, y)``, a
+        DataFrame or CSV path (with ``target``), a torch Dataset or DataLoader, or an
+        ``ow.data`` Dataset. It is registered under its name (``"arrays"``,
+        ``"dataframe"``, the CSV file's stem, ...), which the run's config records.
+    target : str, optional
+        The label column of a DataFrame or CSV file.
+    test_data : optional
+        A separate test set in the same form as ``data``.
     model : nn.Module or str, optional
         Your own untrained model instead of ``config.model`` (trained in place); a
         string is a zoo name and sets ``config.model``.
@@ -97,9 +108,18 @@ def run(config: RunConfig | None = None, *, callbacks: Sequence[Callback] | None
     for key in overrides:
         if key not in RunConfig.field_names():
             raise unknown_name("run() argument", key, (*RunConfig.field_names(), *RUN_ARGUMENTS))
+    if data is not None:  # the config names the data it ran on, not the default "digits"
+        overrides["dataset"] = register_dataset_object(data, target=target, test=test_data,
+                                                       unique=False)
+    elif target is not None or test_data is not None:
+        raise ConfigError("target" if target is not None else "test_data",
+                          target if target is not None else type(test_data).__name__,
+                          "nothing without data= (it belongs to your own data)")
     cfg = (config or RunConfig()).replace(**overrides) if overrides else (config or RunConfig())
-    job = prepare(cfg, data=data, model=model, store=store, callbacks=callbacks,
+    job = prepare(cfg, model=model, store=store, callbacks=callbacks,
                   cancel=cancel, run_id=run_id)
+    if job.store is not None:
+        job.store.start(job.result)  # a record from the start: "interrupted" if we die
     try:
         job.callbacks.run_start(job.state)
         train(job)
@@ -107,14 +127,16 @@ def run(config: RunConfig | None = None, *, callbacks: Sequence[Callback] | None
         status = "done"
     except StopRun:
         status = "stopped"
+        if job.weights is None:  # stopped while training: keep the weights it reached
+            job.weights = _cpu_state(job.model)
     except RunDiverged as exc:
         status, job.result.error = "diverged", str(exc)
     except Exception as exc:  # a run that breaks is recorded, not raised (see module doc)
         status, job.result.error = "failed", f"{type(exc).__name__}: {exc}"
         job.result.extras["traceback"] = traceback.format_exc(limit=8)
-    measure(job, status)
-    if job.store is not None:
-        job.store.save(job.result, weights=job.weights)  # persist before anything else
+    artefact = measure(job, status)
+    if job.store is not None:  # persist before anything else can fail
+        job.store.save(job.result, weights=job.weights, artefact=artefact)
     job.callbacks.run_end(job.state, job.result)
     return job.result
 
@@ -159,7 +181,9 @@ def prepare(cfg: RunConfig, *, data: Any = None, model: nn.Module | None = None,
 
     Raises ConfigError for anything that would stop the run, before anything starts.
     """
-    cfg.validate()
+    cfg.validate().check_settings_apply()
+    if cancel is not None and not callable(getattr(cancel, "is_set", None)):
+        raise ConfigError("cancel", cancel, "a threading.Event (set it to stop the run)")
     device = resolve_device(cfg.device)
     cfg.check_device(device.type)
     run_store = as_store(store)
@@ -167,9 +191,14 @@ def prepare(cfg: RunConfig, *, data: Any = None, model: nn.Module | None = None,
 
     seed_everything(cfg.seed)
     prepared = prepare_data(cfg, data)
+    n_train = len(prepared.y_train)
+    if cfg.batch_size > n_train:  # one short step per epoch: nothing would be learnt
+        raise ConfigError("batch_size", cfg.batch_size,
+                          f"at most {n_train}, the samples in the training split")
     teacher = None
     if cfg.distilling and cfg.distill_teacher:
         teacher = (run_store or default_store()).load_model(cfg.distill_teacher)
+    custom = model is not None
     if model is None:
         model = build_model_for(cfg, prepared.input_shape, prepared.num_classes)
     model, param_groups = prepare_transfer(model, cfg, data=prepared, store=run_store)
@@ -187,6 +216,9 @@ def prepare(cfg: RunConfig, *, data: Any = None, model: nn.Module | None = None,
                        input_shape=list(prepared.input_shape),
                        num_classes=int(prepared.num_classes),
                        model_class=_class_path(deployed),
+                       model_args=constructor_args(deployed) if custom and not cfg.distilling
+                       else {},
+                       custom_model=custom and not cfg.distilling,
                        started_at=_dt.datetime.now().isoformat(timespec="seconds"),
                        technique=technique_label(cfg))
     return Job(cfg=cfg, device=device, data=prepared.to(device), model=model.to(device),
@@ -197,6 +229,33 @@ def prepare(cfg: RunConfig, *, data: Any = None, model: nn.Module | None = None,
 
 def _class_path(model: nn.Module) -> str:
     return f"{type(model).__module__}.{type(model).__qualname__}"
+
+
+def constructor_args(model: nn.Module) -> dict[str, Any]:
+    """The model's constructor arguments where they can be known: each ``__init__``
+    parameter that the object keeps as an attribute of the same name with a plain value
+    (the scikit-learn convention). ``RunStore.load_model`` rebuilds the class with them.
+
+    Example
+    -------
+    >>> import torch.nn as nn
+    >>> constructor_args(nn.Linear(3, 2))
+    {'in_features': 3, 'out_features': 2}
+    """
+    try:
+        params = inspect.signature(type(model).__init__).parameters
+    except (TypeError, ValueError):  # pragma: no cover - a builtin without a signature
+        return {}
+    out: dict[str, Any] = {}
+    for name, p in params.items():
+        if name == "self" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        value = getattr(model, name, None)
+        if isinstance(value, (bool, int, float, str)) or (
+                isinstance(value, (list, tuple)) and all(
+                    isinstance(v, (bool, int, float, str)) for v in value)):
+            out[name] = list(value) if isinstance(value, tuple) else value
+    return out
 
 
 def _augmenter(cfg: RunConfig, device: torch.device
@@ -216,7 +275,11 @@ def train(job: Job) -> None:
     if job.teacher is not None:
         return  # the teacher was trained by another run; this one trains only the student
     job.fit(job.model, job.cfg.epochs, "train", param_groups=job.param_groups)
-    job.weights = {k: v.detach().cpu().clone() for k, v in job.model.state_dict().items()}
+    job.weights = _cpu_state(job.model)
+
+
+def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
 
 
 # ---------------------------------------------------------------------------------------
@@ -260,31 +323,41 @@ def distill(job: Job) -> None:
 # ---------------------------------------------------------------------------------------
 # measure: test metrics and deployment numbers of the deployed model
 
-def measure(job: Job, status: str) -> None:
-    """Fill ``job.result`` with status, history, test metrics and measurements."""
+def measure(job: Job, status: str) -> bytes | None:
+    """Fill ``job.result`` with status, history, test metrics and measurements.
+
+    Returns the deployed model's artefact (the bytes ``size_bytes`` counts), or None
+    when the run failed before it had a model worth saving.
+    """
     result = job.result
     result.status = status
     result.train_seconds = job.clock.seconds
     result.history = pd.DataFrame(job.state.history_rows, columns=HISTORY_COLUMNS)
     result.extras.update(job.state.extra)
     result.model = job.model
+    artefact = None
     if status != "failed":
         job.callbacks.phase(job.state, "measure")
         try:
+            artefact = encode(job.model)
             measured = _test_and_measure(job.model, job)
         except Exception as exc:  # measuring a broken model: keep the run, say why
+            artefact = None
             result.status = "failed"
             result.error = f"measuring failed: {type(exc).__name__}: {exc}"
         else:
             result.confusion = measured.pop("confusion")
-            for key in ("size_bytes", "params", "nonzero_params", "latency_ms",
-                        "latency_ms_b256"):
-                setattr(result, key, measured.pop(key))
+            for key in MEASURE_KEYS:
+                setattr(result, key, measured.get(key))
+            # the size is the saved file's, for every technique
+            result.size_bytes, result.size_encoding = artefact.nbytes, artefact.encoding
+            result.dense_bytes = artefact.dense_bytes
             result.metrics = {k: measured[k] for k in
                               ("test_acc", "precision", "recall", "f1", "test_loss")}
             result.metrics.update(_final_losses(result.history))
     result.before.pop("confusion", None)
     result.finished_at = _dt.datetime.now().isoformat(timespec="seconds")
+    return None if artefact is None else artefact.payload
 
 
 def _test_and_measure(model: nn.Module, job: Job) -> dict[str, Any]:

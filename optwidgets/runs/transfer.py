@@ -54,6 +54,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from filelock import FileLock
 from torch import nn
 
 from optwidgets.config import RunConfig
@@ -246,8 +247,6 @@ def ensure_source(name: str, *, remake: bool = False) -> SourceInfo:
             f"{name!r} is trained on {', '.join(spec.needs)}, whose files are not in "
             f"{data_home()} (missing: {', '.join(missing)}); "
             f"ow.data.load_dataset({spec.needs[0]!r}) downloads them once")
-    from filelock import FileLock
-
     folder = _sources_dir()
     with FileLock(str(folder / f"{name}.lock")):
         if not remake and (info := _read_cached(spec)) is not None:

@@ -19,30 +19,42 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from optwidgets.core.errors import ConfigError
+from optwidgets import data as d
+from optwidgets.core.errors import unknown_name
+from optwidgets.data import is_image_dataset
+from optwidgets.models import is_conv_model
 
 __all__ = ["use_data", "model_for"]
 
 
-def use_data(data: Any, target: str | None = None, *, name: str | None = None) -> str:
+def use_data(data: Any, target: str | None = None, *, name: str | None = None,
+             test: Any = None) -> str:
     """Register ``data`` as a dataset and return its name.
+
+    The conversion is :func:`optwidgets.data.as_dataset`'s (through
+    :func:`optwidgets.data.register_dataset_object`): the same forms and the same
+    refusals as ``ow.run(cfg, data=...)``.
 
     Parameters
     ----------
-    data : DataFrame, (X, y), Dataset, CSV path or dataset name
+    data : DataFrame, (X, y), CSV path, torch Dataset or DataLoader, Dataset, or a name
         - a pandas DataFrame: ``target`` names the label column (text columns are one-hot
           encoded, NaN refused naming the columns; see
           :func:`optwidgets.data.from_dataframe`);
         - a tuple ``(X, y)`` of arrays: ``(N, F)`` features or ``(N, H, W)`` /
           ``(N, C, H, W)`` images (:func:`optwidgets.data.from_arrays`);
-        - a :class:`~optwidgets.data.Dataset` (its splits are used as they are);
         - a path to a ``.csv`` file (``target`` as for a DataFrame);
-        - the name of an already registered dataset.
+        - a map-style torch Dataset of ``(x, y)`` items, or a DataLoader of batches;
+        - a :class:`~optwidgets.data.Dataset` (its splits are used as they are);
+        - the name of a dataset already known (built in, registered or saved).
     target : str, optional
         The label column of a DataFrame or CSV file.
     name : str, optional
         Name in the dataset menu (default: ``"dataframe"``, ``"arrays"``, the Dataset's
-        own name or the CSV file's stem).
+        own name or the CSV file's stem; an earlier registration of that name is
+        replaced, a built-in name never is).
+    test : optional
+        A separate test set, in the same form as ``data``.
 
     Returns
     -------
@@ -64,34 +76,12 @@ def use_data(data: Any, target: str | None = None, *, name: str | None = None) -
     >>> use_data(df, target="label", name="toy_frame")
     'toy_frame'
     """
-    from optwidgets import data as d
-
-    kw: dict[str, Any] = {} if name is None else {"name": name}
-    if hasattr(data, "columns") and hasattr(data, "iloc"):  # a pandas DataFrame
-        if target is None:
-            raise ConfigError("target", None, "the name of the label column of the DataFrame",
-                              "one of " + ", ".join(repr(c) for c in data.columns))
-        return d.from_dataframe(data, target, **kw).name
-    if target is not None and not isinstance(data, (str, os.PathLike)):
-        raise ConfigError("target", target, "no target for (X, y) arrays or a Dataset",
-                          "target names the label column of a DataFrame or CSV file")
-    if isinstance(data, d.Dataset):
-        ds_name = name or data.name
-        d.register(ds_name, data)
-        return ds_name
-    if isinstance(data, (tuple, list)) and len(data) == 2:
-        return d.from_arrays(data[0], data[1], **kw).name
-    if isinstance(data, (str, os.PathLike)):
-        text = os.fspath(data)
-        if text.lower().endswith(".csv"):
-            if target is None:
-                raise ConfigError("target", None, "the name of the label column of the CSV file")
-            return d.from_csv(text, target, **kw).name
-        if text in d.dataset_names() and target is None and name is None:
-            return text
-    raise ConfigError("data", type(data).__name__,
-                      "a pandas DataFrame (with target=), a tuple (X, y), a Dataset, a .csv "
-                      "path or a registered dataset name")
+    if isinstance(data, str) and data in d.dataset_names() and not data.lower().endswith(
+            ".csv") and target is None and name is None and test is None:
+        return data  # already a dataset: nothing to register
+    if isinstance(data, str) and not data.lower().endswith(".csv") and not os.path.isfile(data):
+        raise unknown_name("dataset", data, d.dataset_names())  # a typo, not a file
+    return d.register_dataset_object(data, target=target, test=test, name=name, unique=False)
 
 
 def model_for(dataset: str, model: str) -> str:
@@ -103,9 +93,6 @@ def model_for(dataset: str, model: str) -> str:
     >>> model_for("moons", "cnn"), model_for("digits", "cnn")
     ('mlp', 'cnn')
     """
-    from optwidgets.data import is_image_dataset
-    from optwidgets.models import is_conv_model
-
     if is_conv_model(model) and not is_image_dataset(dataset):
         return "mlp"
     return model

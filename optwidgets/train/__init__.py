@@ -19,7 +19,8 @@ from optwidgets.train.callbacks import EVENTS, PHASES, Callback, CallbackList, R
 
 __all__ = ["EVENTS", "PHASES", "Callback", "CallbackList", "RunState", "StopRun", "Trainer",
            "RunDiverged", "evaluate", "classification_metrics", "confusion_matrix",
-           "make_optimizer", "make_scheduler"]
+           "make_optimizer", "make_scheduler", "TensorBoardLogger", "MLflowLogger",
+           "parse_log_spec"]
 
 _LAZY = {
     "Trainer": "optwidgets.train.trainer",
@@ -29,6 +30,9 @@ _LAZY = {
     "confusion_matrix": "optwidgets.train.metrics",
     "make_optimizer": "optwidgets.train.optim",
     "make_scheduler": "optwidgets.train.optim",
+    "TensorBoardLogger": "optwidgets.train.loggers",
+    "MLflowLogger": "optwidgets.train.loggers",
+    "parse_log_spec": "optwidgets.train.loggers",
 }
 
 

@@ -24,6 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from optwidgets.core.errors import ConfigError
+
 if TYPE_CHECKING:  # pragma: no cover
     import torch
     from torch import nn
@@ -105,8 +107,6 @@ class CallbackList:
         self.callbacks = list(callbacks or [])
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
-                from optwidgets.core.errors import ConfigError
-
                 raise ConfigError("callbacks", cb, "instances of optwidgets.Callback")
         self.batch_hooks = [cb.on_batch_end for cb in self.callbacks
                             if type(cb).on_batch_end is not Callback.on_batch_end]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from optwidgets.train.callbacks import Callback, RunState
 
 __all__ = ["ProgressBar"]
@@ -29,8 +31,6 @@ class ProgressBar(Callback):
 
     def on_batch_end(self, run: RunState, loss: Any) -> None:
         if self.bar is None:
-            from tqdm.auto import tqdm
-
             self.bar = tqdm(total=run.total_steps, desc=run.phase, unit="step", file=self.file,
                             disable=self.disable, leave=False, dynamic_ncols=True)
         self.bar.update(1)

@@ -1,5 +1,13 @@
 """The fit loop: data already on the device, batches taken by index, no DataLoader.
 
+The loop is built from small top-level functions, each self-contained (torch only, plus
+a ``cfg`` read by attribute): :func:`batch_order`, :func:`train_step`, :func:`keep_loss`,
+:func:`epoch_losses`, :func:`evaluate`, :class:`EarlyStopping`, :func:`amp_context`, and
+``make_optimizer`` / ``make_scheduler`` of :mod:`optwidgets.train.optim`. ``Trainer.fit``
+calls them and adds what a dashboard needs (cancel check, history, callbacks); the
+exported plain script (:mod:`optwidgets.export`) carries their source, verbatim, and
+calls them from its own short loop: one implementation, run by both.
+
 The hot loop does only what a plain PyTorch loop does, plus a cancel check,
 keeping the step's loss (a float on CPU, a device tensor on a GPU) and the batch hooks
 that a callback actually overrides. It never synchronizes with a GPU per step: losses are
@@ -26,7 +34,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -35,10 +43,13 @@ from torch import nn
 
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError
+from optwidgets.models.outputs import logits_of
 from optwidgets.train.callbacks import CallbackList, RunState, StopRun
 from optwidgets.train.optim import make_optimizer, make_scheduler
 
-__all__ = ["Trainer", "RunDiverged", "evaluate", "shuffle_seed", "LossFn"]
+__all__ = ["Trainer", "RunDiverged", "LossFn", "EVAL_BATCH", "EarlyStopping", "amp_context",
+           "batch_order", "epoch_losses", "evaluate", "keep_loss", "l1_parameters",
+           "shuffle_seed", "train_step"]
 
 # loss_fn(logits, inputs, targets) -> scalar loss tensor
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -48,7 +59,13 @@ EVAL_BATCH = 2048  # samples per forward pass when evaluating (memory-bound, not
 
 def shuffle_seed(seed: int, step: int) -> int:
     """Seed of the batch order of a fit that starts after ``step`` optimizer steps (so each
-    fine-tuning phase sees a fresh, still reproducible order)."""
+    fine-tuning phase sees a fresh, still reproducible order).
+
+    Example
+    -------
+    >>> shuffle_seed(0, 0), shuffle_seed(2, 10)
+    (0, 2000016)
+    """
     return seed * 1_000_003 + step
 
 
@@ -59,7 +76,15 @@ class RunDiverged(Exception):
 @torch.inference_mode()
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
              batch: int = EVAL_BATCH) -> tuple[float, float, torch.Tensor]:
-    """Mean cross-entropy, accuracy and predictions of ``model`` on ``(X, y)``, in eval mode."""
+    """Mean cross-entropy, accuracy and predictions of ``model`` on ``(X, y)``, in eval mode.
+
+    Example
+    -------
+    >>> net = nn.Linear(2, 3)
+    >>> loss, acc, pred = evaluate(net, torch.zeros(4, 2), torch.zeros(4, dtype=torch.long))
+    >>> pred.shape, 0.0 <= acc <= 1.0, net.training
+    (torch.Size([4]), True, True)
+    """
     was_training = model.training
     model.eval()
     try:
@@ -67,7 +92,8 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
         total = torch.zeros((), device=X.device, dtype=torch.float64)
         preds = []
         for i in range(0, len(X), batch):
-            out = model(X[i:i + batch].to(dtype)).float()
+            out = model(X[i:i + batch].to(dtype))
+            out = (out if isinstance(out, torch.Tensor) else logits_of(out)).float()
             total += F.cross_entropy(out, y[i:i + batch], reduction="sum").double()
             preds.append(out.argmax(1))
         pred = torch.cat(preds) if preds else torch.empty(0, dtype=torch.long, device=X.device)
@@ -77,8 +103,19 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
         model.train(was_training)
 
 
-def _amp_context(cfg: RunConfig, device: torch.device) -> tuple[Any, Any]:
-    """(autocast context factory, grad scaler or None) for ``cfg.amp`` on ``device``."""
+def amp_context(cfg: RunConfig, device: torch.device
+                ) -> tuple[Callable[[], contextlib.AbstractContextManager[Any]], Any]:
+    """``(autocast, scaler)`` for ``cfg.amp`` on ``device``: ``autocast()`` opens the
+    forward pass's precision context; ``scaler`` is a ``GradScaler`` for fp16, else None.
+
+    Example
+    -------
+    >>> autocast, scaler = amp_context(RunConfig(amp="bf16"), torch.device("cpu"))
+    >>> with autocast():
+    ...     out = nn.Linear(2, 2)(torch.ones(1, 2))
+    >>> out.dtype, scaler
+    (torch.bfloat16, None)
+    """
     if cfg.amp == "none":
         return contextlib.nullcontext, None
     if device.type == "cuda":
@@ -90,6 +127,175 @@ def _amp_context(cfg: RunConfig, device: torch.device) -> tuple[Any, Any]:
     raise ConfigError("amp", cfg.amp, "'none' on this device"
                       + (" or 'bf16'" if device.type == "cpu" else ""),
                       f"mixed precision {cfg.amp} needs CUDA, the run's device is {device.type}")
+
+
+def batch_order(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """One epoch's order of the ``n`` training samples, on ``device``.
+
+    Drawn on the CPU from ``generator`` (its own, so that dropout, which draws from the
+    global generator, cannot shift it), then copied over without waiting.
+
+    Example
+    -------
+    >>> gen = torch.Generator().manual_seed(0)
+    >>> sorted(batch_order(5, gen, torch.device("cpu")).tolist())
+    [0, 1, 2, 3, 4]
+    """
+    return torch.randperm(n, generator=generator).to(device, non_blocking=True)
+
+
+def l1_parameters(model: nn.Module) -> list[nn.Parameter]:
+    """The tensors the L1 penalty applies to: trainable weights (dim > 1), not biases or norms.
+
+    Example
+    -------
+    >>> [tuple(p.shape) for p in l1_parameters(nn.Linear(3, 2))]
+    [(2, 3)]
+    """
+    return [p for p in model.parameters() if p.requires_grad and p.dim() > 1]
+
+
+def train_step(model: nn.Module, opt: torch.optim.Optimizer, xb: torch.Tensor,
+               yb: torch.Tensor, *,
+               autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
+               loss_fn: LossFn | None = None, l1: float = 0.0,
+               l1_params: Sequence[torch.Tensor] = (), clip: float = 0.0,
+               scaler: Any = None) -> torch.Tensor:
+    """One optimizer step on the batch ``(xb, yb)``; returns its loss, detached.
+
+    Forward pass (inside ``autocast()``; a model may return its logits in a dict or an
+    object with ``.logits``: ``logits_of``), loss (cross-entropy, or ``loss_fn(logits, xb,
+    yb)``), plus ``l1`` times the absolute sum of ``l1_params``; backward; gradient norm
+    clipped to ``clip`` (0 = off); then the step (through ``scaler`` for fp16). The
+    learning-rate schedule is the caller's: it steps once after this.
+
+    Example
+    -------
+    >>> _ = torch.manual_seed(0)
+    >>> net = nn.Linear(2, 2)
+    >>> opt = torch.optim.SGD(net.parameters(), lr=0.5)
+    >>> X, y = torch.randn(16, 2), torch.randint(0, 2, (16,))
+    >>> first = train_step(net, opt, X, y)
+    >>> last = [train_step(net, opt, X, y, clip=1.0) for _ in range(20)][-1]
+    >>> bool(last < first), last.requires_grad
+    (True, False)
+    """
+    with autocast():
+        out = model(xb)
+        if not isinstance(out, torch.Tensor):  # a dict, tuple or object holding the logits
+            out = logits_of(out)
+        loss = F.cross_entropy(out, yb) if loss_fn is None else loss_fn(out, xb, yb)
+    if l1:
+        loss = loss + l1 * sum(p.abs().sum() for p in l1_params)
+    opt.zero_grad(set_to_none=True)
+    if scaler is not None:
+        scaler.scale(loss).backward()
+        if clip:
+            scaler.unscale_(opt)
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        scaler.step(opt)
+        scaler.update()
+    else:
+        loss.backward()
+        if clip:
+            nn.utils.clip_grad_norm_(model.parameters(), clip)
+        opt.step()
+    return loss.detach()
+
+
+def keep_loss(losses: list[Any], loss: torch.Tensor, on_cpu: bool) -> bool:
+    """Append a step's loss to the epoch's ``losses``; False if it is NaN or infinite.
+
+    On the CPU the loss is read as a float at once (that costs nothing, and a NaN is caught
+    at its step); on a GPU the tensor is kept and read back once, by :func:`epoch_losses`,
+    so the loop never waits for the device.
+
+    Example
+    -------
+    >>> losses = []
+    >>> keep_loss(losses, torch.tensor(0.5), True), keep_loss(losses, torch.tensor(math.nan), True)
+    (True, False)
+    >>> losses
+    [0.5, nan]
+    """
+    if on_cpu:
+        value = loss.item()
+        losses.append(value)
+        return math.isfinite(value)
+    losses.append(loss)
+    return True
+
+
+def epoch_losses(losses: list[Any]) -> list[float]:
+    """The epoch's step losses kept by :func:`keep_loss`, as floats (one read-back from a GPU).
+
+    Example
+    -------
+    >>> epoch_losses([torch.tensor(0.5), torch.tensor(0.25)]), epoch_losses([0.5])
+    ([0.5, 0.25], [0.5])
+    """
+    if losses and isinstance(losses[0], torch.Tensor):
+        return torch.stack(losses).tolist()
+    return losses
+
+
+class EarlyStopping:
+    """Early stopping on the validation loss, keeping the best epoch's weights.
+
+    An epoch improves when its validation loss is below the best so far by more than
+    ``min_delta``; a copy of the weights is kept then. ``patience`` epochs in a row without
+    improvement end training, and :meth:`restore` puts the best weights back.
+
+    Parameters
+    ----------
+    patience : int
+        Epochs in a row without improvement that end training (>= 1).
+    min_delta : float
+        The smallest decrease of the loss that counts as an improvement.
+
+    Attributes
+    ----------
+    best_loss_, best_epoch_ : float, int
+        The best validation loss so far and its epoch (0: none yet).
+    bad_epochs_ : int
+        Epochs since the last improvement.
+    best_state_ : dict or None
+        A copy of the best epoch's ``state_dict``.
+
+    Example
+    -------
+    >>> net = nn.Linear(2, 2)
+    >>> stop = EarlyStopping(patience=2)
+    >>> [stop.update(net, epoch, loss) for epoch, loss in enumerate([1.0, 0.5, 0.7, 0.6], 1)]
+    [False, False, False, True]
+    >>> stop.restore(net), stop.best_epoch_
+    (True, 2)
+    """
+
+    def __init__(self, patience: int, *, min_delta: float = 1e-6) -> None:
+        self.patience = patience
+        self.min_delta = min_delta
+        self.best_loss_ = math.inf
+        self.best_epoch_ = 0
+        self.bad_epochs_ = 0
+        self.best_state_: dict[str, Any] | None = None
+
+    def update(self, model: nn.Module, epoch: int, val_loss: float) -> bool:
+        """Record ``epoch``'s validation loss (copying the weights if it is the best so
+        far); True when training should stop."""
+        if val_loss < self.best_loss_ - self.min_delta:
+            self.best_loss_, self.best_epoch_, self.bad_epochs_ = val_loss, epoch, 0
+            self.best_state_ = copy.deepcopy(model.state_dict())
+            return False
+        self.bad_epochs_ += 1
+        return self.bad_epochs_ >= self.patience
+
+    def restore(self, model: nn.Module) -> bool:
+        """Load the best epoch's weights into ``model``; False if no epoch was recorded."""
+        if self.best_state_ is None:
+            return False
+        model.load_state_dict(self.best_state_)
+        return True
 
 
 class Trainer:
@@ -129,33 +335,30 @@ class Trainer:
         X, y = self.data.X_train, self.data.y_train
         n, bs = len(X), cfg.batch_size
         spe = math.ceil(n / bs)
+        # -- set up: optimizer and schedule, precision, penalties, batch order, stopping
         params: list[Any] = (list(self.param_groups) if self.param_groups
                              else [p for p in model.parameters() if p.requires_grad])
         opt = make_optimizer(params, cfg)
         sched = make_scheduler(opt, cfg, spe, epochs)
-        autocast, scaler = _amp_context(cfg, self.device)
-        l1_params = [p for p in model.parameters() if p.requires_grad and p.dim() > 1]
-        l1 = cfg.l1
-        clip = cfg.grad_clip
-        loss_fn = self.loss_fn
-        augment = self.augment
-        cancel = run.cancel
-        hooks = self.callbacks.batch_hooks
-        # On CPU a loss is read as a float each step (free, and NaN is caught at once); on a
-        # GPU the detached loss tensors are kept and read back once per epoch (no sync).
-        on_cpu = self.device.type == "cpu"
+        autocast, scaler = amp_context(cfg, self.device)
+        l1, l1_params, clip = cfg.l1, l1_parameters(model), cfg.grad_clip
+        loss_fn, augment = self.loss_fn, self.augment
         gen = torch.Generator().manual_seed(shuffle_seed(cfg.seed, run.step))
+        stopper = (EarlyStopping(cfg.patience)
+                   if cfg.patience and phase in ("train", "distill") else None)
+        cancel, hooks = run.cancel, self.callbacks.batch_hooks
+        on_cpu = self.device.type == "cpu"  # read each loss at once (free), else per epoch
 
         run.phase, run.epochs, run.steps_per_epoch = phase, epochs, spe
         run.total_steps, run.phase_step = spe * epochs, 0
         run.model = model
-        best_loss, best_state, bad_epochs = math.inf, None, 0
         model.train()
         for epoch in range(1, epochs + 1):
+            # -- one pass over the training split, in a fresh seeded order
             run.epoch = epoch
-            perm = torch.randperm(n, generator=gen).to(self.device, non_blocking=True)
+            perm = batch_order(n, gen, self.device)
             first_step = run.step + 1
-            step_losses: list = []
+            losses: list[Any] = []
             for i in range(spe):
                 if cancel.is_set():
                     raise StopRun("cancelled")
@@ -163,42 +366,19 @@ class Trainer:
                 xb, yb = X[idx], y[idx]
                 if augment is not None:
                     xb = augment(xb)
-                with autocast():
-                    out = model(xb)
-                    loss = F.cross_entropy(out, yb) if loss_fn is None else loss_fn(out, xb, yb)
-                if l1:
-                    loss = loss + l1 * sum(p.abs().sum() for p in l1_params)
-                opt.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    if clip:
-                        scaler.unscale_(opt)
-                        nn.utils.clip_grad_norm_(model.parameters(), clip)
-                    scaler.step(opt)
-                    scaler.update()
-                else:
-                    loss.backward()
-                    if clip:
-                        nn.utils.clip_grad_norm_(model.parameters(), clip)
-                    opt.step()
+                loss = train_step(model, opt, xb, yb, autocast=autocast, loss_fn=loss_fn,
+                                  l1=l1, l1_params=l1_params, clip=clip, scaler=scaler)
                 if sched is not None:
                     sched.step()
-                loss = loss.detach()
                 run.step += 1
                 run.phase_step += 1
                 for hook in hooks:
                     hook(run, loss)
-                if on_cpu:
-                    value = loss.item()
-                    step_losses.append(value)
-                    if not math.isfinite(value):
-                        self._log_losses(step_losses, first_step)
-                        raise RunDiverged(f"training loss became {value} at step {run.step}")
-                else:
-                    step_losses.append(loss)
-            if not on_cpu:
-                step_losses = torch.stack(step_losses).tolist() if step_losses else []
-            train_loss = self._log_losses(step_losses, first_step)
+                if not keep_loss(losses, loss, on_cpu):
+                    self._log_losses(losses, first_step)
+                    raise RunDiverged(f"training loss became {losses[-1]} at step {run.step}")
+            # -- end of the epoch: history, validation, callbacks, early stopping
+            train_loss = self._log_losses(epoch_losses(losses), first_step)
             if not math.isfinite(train_loss):
                 raise RunDiverged(f"training loss became {train_loss} in epoch {epoch}")
             val_loss, val_acc, _ = evaluate(model, self.data.X_val, self.data.y_val)
@@ -209,18 +389,11 @@ class Trainer:
             logs = {"train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc,
                     "lr": lr_now}
             self.callbacks.epoch_end(run, logs)
-            if cfg.patience and phase in ("train", "distill"):
-                if val_loss < best_loss - 1e-6:
-                    best_loss, bad_epochs, self.best_epoch = val_loss, 0, epoch
-                    best_state = copy.deepcopy(model.state_dict())
-                else:
-                    bad_epochs += 1
-                    if bad_epochs >= cfg.patience:
-                        run.extra["early_stopped_epoch"] = epoch
-                        break
-        if best_state is not None:
-            model.load_state_dict(best_state)  # early stopping restores the best weights
-            run.extra["best_epoch"] = self.best_epoch
+            if stopper is not None and stopper.update(model, epoch, val_loss):
+                run.extra["early_stopped_epoch"] = epoch
+                break
+        if stopper is not None and stopper.restore(model):  # the best epoch's weights
+            self.best_epoch = run.extra["best_epoch"] = stopper.best_epoch_
         return "done"
 
     def _log_losses(self, values: list[float], first_step: int) -> float:

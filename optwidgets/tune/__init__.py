@@ -4,8 +4,11 @@ one-knob sweeps (:func:`sweep_knob`).
 ``ow.search(cfg, space=..., method=...)`` runs trials, each an ``ow.run`` of ``cfg`` with
 some fields sampled, saved in the RunStore like any run (tagged ``search_trial`` and
 ``search_study``), and returns a :class:`SearchResult` (``trials_frame()``, ``best``,
-``pareto_front()``, ``study``). This package never imports ipywidgets or plotly; Dask
-only when ``executor="dask"``.
+``pareto_front()``, ``study``). Each trial runs its effective settings (a sampled value
+that has no effect with the trial's other settings goes back to its default, listed in
+``inactive_params``); a study in a storage resumes exactly after a crash; the study is a
+plain Optuna study (``optuna.load_study`` and ``optuna-dashboard`` open its storage).
+This package never imports ipywidgets or plotly; Dask only when ``executor="dask"``.
 
 Example
 -------
@@ -20,7 +23,7 @@ from optwidgets.tune._api import EXECUTORS, load_search, search
 from optwidgets.tune._executors import worker_pool
 from optwidgets.tune._objective import OBJECTIVES, TrialRunner, parse_objectives
 from optwidgets.tune._result import BestTrial, SearchResult
-from optwidgets.tune._samplers import METHODS, SAMPLERS, make_pruner, make_sampler
+from optwidgets.tune._samplers import METHODS, SAMPLERS, make_pruner, make_sampler, method_of
 from optwidgets.tune._space import Param, grid_size, parse_space, parse_space_item
 from optwidgets.tune.sweep import SWEEPABLE, sweep_configs, sweep_curve, sweep_knob
 
@@ -42,9 +45,9 @@ __all__ = [
     "TrialRunner",
     "make_sampler",
     "make_pruner",
+    "method_of",
     "METHODS",
     "SAMPLERS",
     "OBJECTIVES",
     "EXECUTORS",
 ]
-

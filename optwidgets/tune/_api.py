@@ -1,9 +1,20 @@
-"""``ow.search``: many runs chosen by an Optuna sampler, one study, every run stored."""
+"""``ow.search``: many runs chosen by an Optuna sampler, one study, every run stored.
+
+A study resumes exactly: started again with the same storage and study name (the
+default name is a hash of what is searched), a search keeps every finished trial,
+fails the trials a dead process left RUNNING (``interrupted``), and goes on. Random,
+TPE and CMA-ES samplers are seeded with ``seed + trials already in the study``
+(:func:`~optwidgets.tune._samplers.resume_seed`), so a resumed study continues its
+sequence instead of drawing its first values again. A grid is dealt out here, point by
+point, as Optuna's GridSampler numbers it (``grid_id``): a point whose trial was
+interrupted is run again, every other point exactly once.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import socket
@@ -12,20 +23,32 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+import numpy as np
+
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError, unknown_name
+from optwidgets.runs import RunStore, as_store
 from optwidgets.train.callbacks import Callback
-from optwidgets.tune._executors import mark_failed
+from optwidgets.tune._executors import TrialJob, dask_pool, drive, local_pool, mark_failed
 from optwidgets.tune._objective import ATTR, OBJECTIVES, TrialRunner, parse_objectives
 from optwidgets.tune._result import STUDY_ATTR, SearchResult
 from optwidgets.tune._samplers import (
+    METHODS,
     check_method,
     make_pruner,
     make_sampler,
+    method_of,
+    resume_seed,
     sampler_name,
 )
-from optwidgets.tune._space import GRID_MAX, grid_size, parse_space, space_to_dict
-from optwidgets.tune._storage import forget_storage, resolve_storage
+from optwidgets.tune._space import GRID_MAX, Param, grid_size, parse_space, space_to_dict
+from optwidgets.tune._storage import (
+    dask_storage,
+    forget_storage,
+    local_study_storage,
+    parse_storage,
+    resolve_storage,
+)
 
 __all__ = ["search", "load_search", "EXECUTORS"]
 
@@ -45,23 +68,11 @@ def _positive_int(name: str, value: Any, *, allow_none: bool = True) -> int | No
     return value
 
 
-def _store_arg(store: Any) -> str | bool:
-    """RunStore / path / None / False -> what a worker can use (a folder path or False)."""
-    if store is False:
-        return False
-    if store is None:
-        from optwidgets.runs import default_store
-
-        return str(default_store().path)
-    if hasattr(store, "runs_dir"):
-        return str(store.path)
-    if isinstance(store, (str, os.PathLike)):
-        return os.fspath(store)
-    raise ConfigError(
-        "store",
-        store,
-        "a RunStore, a folder path, None (the default store) or False (do not store runs)",
-    )
+def _store_arg(store: RunStore | str | os.PathLike | bool | None) -> str | bool:
+    """``store=`` read by :func:`optwidgets.runs.as_store`, as what a worker process can
+    use: the store's folder path, or False (runs are not stored)."""
+    run_store = as_store(store)
+    return False if run_store is None else str(run_store.path)
 
 
 def default_study_name(
@@ -75,7 +86,7 @@ def default_study_name(
 @contextlib.contextmanager
 def _quiet_optuna() -> Iterator[None]:
     """Optuna logs every trial at INFO; during a search only warnings are shown."""
-    import optuna
+    import optuna  # heavy: Optuna loads when a search runs, not with import optwidgets.tune
 
     old = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(max(old, optuna.logging.WARNING))
@@ -85,11 +96,12 @@ def _quiet_optuna() -> Iterator[None]:
         optuna.logging.set_verbosity(old)
 
 
-def _check_study(study: Any, meta: dict[str, Any]) -> None:
-    """A resumed study must have searched the same thing."""
+def _check_study(study: Any, meta: dict[str, Any], *, adopt: bool = False) -> None:
+    """A resumed study must have searched the same thing (``adopt``: a user's study
+    given as ``study=`` may hold trials of its own)."""
     stored = study.user_attrs.get(STUDY_ATTR)
     if stored is None:
-        if study.trials:
+        if study.trials and not adopt:
             raise ConfigError(
                 "study_name",
                 study.study_name,
@@ -115,8 +127,9 @@ def _check_study(study: Any, meta: dict[str, Any]) -> None:
 
 
 def _fail_dead_trials(study: Any) -> None:
-    """Trials left RUNNING by a process of this machine that is gone become FAIL."""
-    import optuna
+    """Trials left RUNNING by a process of this machine that is gone become FAIL
+    (``interrupted``)."""
+    import optuna  # heavy: Optuna loads when a search runs, not with import optwidgets.tune
 
     host = socket.gethostname()
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
@@ -134,25 +147,72 @@ def _fail_dead_trials(study: Any) -> None:
         mark_failed(study, t, "its process ended before the trial finished")
 
 
-def _grid_points(params: Sequence[Any], study: Any, seed: int | None) -> list[dict[str, Any]]:
-    """The grid points no finished trial has visited, in a seeded random order."""
-    import itertools
+# ---------------------------------------------------------------------------------------
+# the grid, dealt out here
 
-    import numpy as np
 
-    names = [p.name for p in params]
-    points = [
-        dict(zip(names, combo)) for combo in itertools.product(*[p.grid_values() for p in params])
-    ]
-    order = list(range(len(points)))  # shuffled as indices: the same draws, the same order
-    np.random.RandomState(seed).shuffle(order)
-    points = [points[i] for i in order]
-    done = {
-        tuple(sorted(t.params.items()))
-        for t in study.get_trials(deepcopy=False)
-        if t.state.is_finished()
-    }
-    return [pt for pt in points if tuple(sorted(pt.items())) not in done]
+def _grid(params: Sequence[Param], seed: int | None) -> tuple[dict[str, list], list[dict]]:
+    """``(search_space, points)`` as Optuna's ``GridSampler(search_space, seed)`` has
+    them: fields sorted by name, the product shuffled by ``seed`` (0 for None); a point's
+    index is its ``grid_id``."""
+    space = {p.name: p.grid_values() for p in sorted(params, key=lambda p: p.name)}
+    names = list(space)
+    combos = list(itertools.product(*space.values()))
+    np.random.RandomState(seed or 0).shuffle(combos)  # type: ignore[arg-type]
+    return space, [dict(zip(names, c)) for c in combos]
+
+
+def _grid_todo(
+    params: Sequence[Param], study: Any, seed: int | None
+) -> tuple[dict[str, list], list[tuple[int, dict[str, Any]]], int]:
+    """``(search_space, points to run, trials already waiting)``.
+
+    A point is done once a trial of it completed, was pruned or failed by itself; a
+    point whose trial was *interrupted* (its process died, or it was stopped) and no
+    trial since covers is run again, first; then the points no trial has touched, in
+    GridSampler's order. Points of RUNNING or WAITING trials are left to those.
+    """
+    import optuna  # heavy: Optuna loads when a search runs, not with import optwidgets.tune
+
+    state = optuna.trial.TrialState
+    space, points = _grid(params, seed)
+    names = list(space)
+    index = {tuple(pt[n] for n in names): i for i, pt in enumerate(points)}
+    done: set[int] = set()
+    taken: set[int] = set()
+    again: list[int] = []
+    waiting = 0
+    for t in study.get_trials(deepcopy=False):
+        values = t.params or t.system_attrs.get("fixed_params") or {}
+        gid = index.get(tuple(values.get(n) for n in names))
+        if gid is None:
+            continue
+        if t.state == state.WAITING:
+            waiting += 1
+            taken.add(gid)
+        elif t.state == state.RUNNING:
+            taken.add(gid)
+        elif t.state == state.FAIL and (t.user_attrs.get(ATTR) or {}).get("interrupted"):
+            again.append(gid)
+        else:
+            done.add(gid)
+    taken |= done
+    rerun = [g for g in dict.fromkeys(again) if g not in taken]
+    fresh = [g for g in range(len(points)) if g not in taken and g not in rerun]
+    return space, [(g, points[g]) for g in rerun + fresh], waiting
+
+
+def _enqueue_point(study: Any, gid: int, point: dict[str, Any], space: dict[str, list]) -> None:
+    """Queue one grid point as a WAITING trial that carries its ``grid_id``, as a
+    GridSampler's own trial would: Optuna hands it to exactly one process."""
+    import optuna  # heavy: Optuna loads when a search runs, not with import optwidgets.tune
+
+    study.add_trial(
+        optuna.trial.create_trial(
+            state=optuna.trial.TrialState.WAITING,
+            system_attrs={"fixed_params": point, "grid_id": gid, "search_space": space},
+        )
+    )
 
 
 def search(
@@ -166,6 +226,7 @@ def search(
     n_workers: int | None = None,
     storage: Any = None,
     study_name: str | None = None,
+    study: Any = None,
     executor: str = "local",
     dask_address: str | None = None,
     seed: int | None = 0,
@@ -178,6 +239,14 @@ def search(
 ) -> SearchResult:
     """Search RunConfig fields with Optuna; every trial is an ``ow.run`` saved in the store.
 
+    Each trial runs its *effective* settings: the base with the sampled values, where a
+    value that has no effect with that trial's other settings (``prune_ratio`` in a
+    trial whose ``prune_method`` is ``"none"``, ``finetune_epochs`` of the base when
+    nothing is compressed) is put back to its default
+    (:meth:`~optwidgets.RunConfig.without_unused`). So a flat space may mix settings
+    that only some trials use; :meth:`SearchResult.trials_frame` lists them per trial
+    in ``inactive_params``.
+
     Parameters
     ----------
     cfg : RunConfig, optional
@@ -187,10 +256,12 @@ def search(
         of choices; or texts ``"lr=log:1e-4:1e-1"`` (see :mod:`optwidgets.tune._space`).
     method : {"grid", "random", "bayes", "evolution"}
         GridSampler, RandomSampler, TPESampler (``sampler="gp"``: GPSampler),
-        CmaEsSampler (one objective) / NSGAIISampler (several).
+        CmaEsSampler (one objective) / NSGAIISampler (several). The method recorded
+        (``SearchResult.method``, the default study name) is what the sampler really is:
+        with ``sampler=`` (or ``study=``) it follows the sampler's class.
     n_trials : int, optional
-        Trials to run now (a resumed study adds them). A grid defaults to its size;
-        other methods need ``n_trials`` or ``timeout``.
+        Trials to run now (a resumed study adds them). A grid defaults to its points
+        not run yet; other methods need ``n_trials`` or ``timeout``.
     objectives : sequence of str
         ``("test_acc",)``, ``("test_acc", "size_bytes")``, ... with ``latency_ms``,
         ``f1``, ``params`` ...: accuracy-like ones are maximized, costs minimized.
@@ -199,16 +270,29 @@ def search(
     n_workers : int, optional
         Trials at once: local worker processes (default 1 = this process), or Dask
         tasks (default: 2 LocalCluster workers, or every thread at ``dask_address``).
-    storage : str or path, optional
-        A journal file path (resumable, several processes) or a database URL.
+        Workers are forked from a server that has torch and the kit imported; while
+        they start (the first parallel search of a kernel) this process runs trials.
+    storage : str, path or optuna storage, optional
+        Where the study lives: a journal file path (``"study.log"``:
+        ``JournalStorage(JournalFileBackend(path))``, resumable, several processes) or a
+        database URL (``"sqlite:///study.db"``: ``RDBStorage``). It is a plain Optuna
+        storage: ``optuna.load_study(study_name=..., storage=...)`` and
+        ``optuna-dashboard study.db`` (or ``JournalFileBackend``) open it. With
+        ``executor="dask"`` it is wrapped in Optuna's ``DaskStorage``, held by the
+        scheduler, so workers on other machines need no database. An unknown URL
+        scheme is refused (ConfigError) before anything runs.
     study_name : str, optional
         Default: ``<method>-<hash of cfg, space, objectives>``, so re-running resumes.
+    study : optuna.Study, optional
+        Continue this study instead: its storage, name, sampler (unless ``sampler=``)
+        and pruner (unless ``pruner`` is False or a pruner); not with ``storage`` or
+        ``study_name``.
     executor : {"local", "dask"}
     dask_address : str, optional
-        A running scheduler (``"tcp://host:8786"``); trials then need a storage all
-        workers reach (a database URL when they are on other machines).
+        A running scheduler (``"tcp://host:8786"``); its DaskStorage holds the study.
     seed : int or None
-        Seeds the sampler (worker tasks use seed + trial slot).
+        Seeds the sampler: ``seed + trials already in the study`` (worker slots count
+        on from there), so a resumed study draws new values.
     pruner : bool or optuna pruner
         True: MedianPruner on each epoch's ``val_acc`` (one objective only).
     callbacks : list of callables
@@ -235,8 +319,14 @@ def search(
     ...                 method="random", n_trials=4, store=False)  # doctest: +SKIP
     >>> res.best.config.optimizer  # doctest: +SKIP
     'adam'
+    >>> import optuna  # the study is a plain Optuna study  # doctest: +SKIP
+    >>> res = ow.search(cfg, space=space, n_trials=4, storage="sqlite:///study.db",
+    ...                 study_name="lr")  # doctest: +SKIP
+    >>> len(optuna.load_study(study_name="lr", storage="sqlite:///study.db").trials)
+    ... # doctest: +SKIP
+    4
     """
-    import optuna
+    import optuna  # heavy: Optuna loads when a search runs, not with import optwidgets.tune
 
     # -- check everything before anything starts -----------------------------------------
     if cfg is not None and not isinstance(cfg, RunConfig):
@@ -244,7 +334,18 @@ def search(
     base = (cfg if cfg is not None else RunConfig()).replace().validate()
     params = parse_space(space, base)
     objs = parse_objectives(objectives)
+    if study is not None:
+        if not isinstance(study, optuna.Study):
+            raise ConfigError("study", study, "an optuna.Study")
+        if storage is not None or study_name is not None:
+            raise ConfigError(
+                "study", study.study_name, "a study, or storage= and study_name= (not both)"
+            )
+        if sampler is None:
+            sampler = study.sampler
     check_method(method, sampler, len(objs))
+    own_sampler = sampler is None or isinstance(sampler, str)
+    searched = method_of(method, sampler)  # what the sampler really is
     if executor not in EXECUTORS:
         raise unknown_name("executor", executor, EXECUTORS)
     if dask_address is not None and executor != "dask":
@@ -255,7 +356,9 @@ def search(
         isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0
     ):
         raise ConfigError("timeout", timeout, "a number of seconds > 0, or None")
-    size = grid_size(params) if method == "grid" else None
+    parallel = executor == "dask" or (n_workers or 1) > 1
+    dealt = searched == "grid" and own_sampler  # our grid: dealt out point by point
+    size = grid_size(params) if dealt else None
     if size is not None and n_trials is None and size > GRID_MAX:
         raise ConfigError(
             "n_trials",
@@ -263,10 +366,14 @@ def search(
             f"a trial budget for a grid of {size:,} points",
             f"more than {GRID_MAX:,} points: give n_trials, or fewer grid points",
         )
-    if size is None and n_trials is None and timeout is None:
+    stops_itself = searched == "grid" and not own_sampler and not parallel
+    if size is None and n_trials is None and timeout is None and not stops_itself:
         raise ConfigError("n_trials", None, "a number of trials >= 1 (or a timeout)")
-    pruner_obj = make_pruner(pruner, len(objs))
-    prune = not isinstance(pruner_obj, optuna.pruners.NopPruner)
+    if study is not None and pruner is True:  # the study's own pruner
+        pruner_obj = study.pruner if len(objs) == 1 else optuna.pruners.NopPruner()
+    else:
+        pruner_obj = make_pruner(pruner, len(objs))
+    prune = len(objs) == 1 and not isinstance(pruner_obj, optuna.pruners.NopPruner)
     run_cbs = list(run_callbacks or [])
     for cb in run_cbs:
         if not isinstance(cb, Callback):
@@ -277,52 +384,75 @@ def search(
             raise ConfigError("callbacks", study_cb, "callables taking (study, frozen_trial)")
     store_arg = _store_arg(store)
     cancel = cancel or threading.Event()
-    parallel = executor == "dask" or (n_workers or 1) > 1
     space_text = space_to_dict(params)
-    meta = {"method": method, "objectives": list(objs), "space": space_text, "base": base.to_dict()}
-    name = study_name or default_study_name(base, space_text, method, objs)
+    used_sampler = sampler_name(method, len(objs), sampler)
+    meta = {
+        "method": searched,
+        "sampler": used_sampler,
+        "objectives": list(objs),
+        "space": space_text,
+        "base": base.to_dict(),
+    }
+    name = study.study_name if study is not None else study_name
+    name = name or default_study_name(base, space_text, searched, objs)
     if not isinstance(name, str) or not name:
         raise ConfigError("study_name", study_name, "a non-empty text")
+    storage_arg = study._storage if study is not None else storage
+    dask = executor == "dask"
+    if dask:
+        parse_storage(storage_arg)  # refused now, if it must be; opened on the scheduler
+        storage_obj: Any = None
+        spec, tmp = None, None
+    else:  # opened now: a storage that cannot be used refuses before workers start
+        storage_obj, spec, tmp = resolve_storage(storage_arg, workers=parallel)
 
-    from optwidgets.tune._executors import dask_pool, local_pool
-
-    if executor == "dask":  # connect first: an unreachable scheduler changes nothing
+    if dask:  # connect first: an unreachable scheduler changes nothing
         pool_cm: Any = dask_pool(n_workers, dask_address)
     elif parallel:
         pool_cm = local_pool(n_workers or 1)
     else:
         pool_cm = contextlib.nullcontext()
     t0 = time.perf_counter()
-    with pool_cm as pool, _quiet_optuna():
-        storage_obj, spec, tmp = resolve_storage(storage, workers=parallel)
-        try:
-            study = optuna.create_study(
-                storage=storage_obj,
-                study_name=name,
-                load_if_exists=True,
-                directions=[OBJECTIVES[o] for o in objs],
-                pruner=pruner_obj,
-                # with workers the sampling happens there; here only storage bookkeeping
-                sampler=optuna.samplers.RandomSampler(seed=seed)
-                if parallel
-                else make_sampler(
-                    method, params, len(objs), seed=seed, n_trials=n_trials, sampler=sampler
-                ),
-            )
-            if [d.name.lower() for d in study.directions] != [OBJECTIVES[o] for o in objs]:
+    try:
+        with pool_cm as pool, _quiet_optuna():
+            if dask:
+                storage_obj, spec = dask_storage(storage_arg, pool.client)
+            if study is None:
+                study = optuna.create_study(
+                    storage=storage_obj,
+                    study_name=name,
+                    load_if_exists=True,
+                    directions=[OBJECTIVES[o] for o in objs],
+                    pruner=pruner_obj,
+                    sampler=optuna.samplers.RandomSampler(seed=seed),  # set below
+                )
+                adopt = False
+            else:  # the user's study: through this search's storage (DaskStorage)
+                adopt = True
+                if pruner is not True:
+                    study.pruner = pruner_obj
+            work = study
+            if dask:
+                work = optuna.load_study(study_name=name, storage=storage_obj, pruner=pruner_obj)
+            if [d.name.lower() for d in work.directions] != [OBJECTIVES[o] for o in objs]:
                 raise ConfigError(
                     "objectives",
                     list(objs),
                     "the objectives of the stored study",
-                    f"study {name!r} optimizes {len(study.directions)} objective(s)"
+                    f"study {name!r} optimizes {len(work.directions)} objective(s)"
                     " in other directions: pass another study_name",
                 )
-            _check_study(study, meta)
-            _fail_dead_trials(study)
+            _check_study(work, meta, adopt=adopt)
+            _fail_dead_trials(work)
+            offset = len(work.trials)
             budget = n_trials
-            grid = _grid_points(params, study, seed) if size is not None else None
-            if grid is not None:
-                budget = len(grid) if budget is None else min(budget, len(grid))
+            todo: list[tuple[int, dict[str, Any]]] = []
+            waiting = 0
+            grid_space: dict[str, list] = {}
+            if dealt:
+                grid_space, todo, waiting = _grid_todo(params, work, seed)
+                total = waiting + len(todo)
+                budget = total if budget is None else min(budget, total)
             runner = TrialRunner(
                 base.to_dict(),
                 params,
@@ -334,63 +464,74 @@ def search(
                 cancel=cancel,
             )
             if not parallel:
-                if grid is not None and any(
-                    t.state.is_finished() and "grid_id" not in t.system_attrs
-                    for t in study.get_trials(deepcopy=False)
-                ):  # resuming a grid that workers started: deal out the rest the same way
-                    for point in grid[:budget]:
-                        study.enqueue_trial(point)
-                    study.sampler = optuna.samplers.RandomSampler(seed=seed)
-                _run_here(study, runner, budget, timeout, cancel, study_cbs)
+                if own_sampler:  # a grid keeps its seed: its points keep their ids
+                    work.sampler = make_sampler(
+                        method,
+                        params,
+                        len(objs),
+                        seed=seed if dealt else resume_seed(seed, offset),
+                        n_trials=n_trials,
+                        sampler=sampler,
+                    )
+                else:
+                    work.sampler = sampler
+                for gid, point in todo[: max(0, (budget or 0) - waiting)]:
+                    _enqueue_point(work, gid, point, grid_space)
+                _run_here(work, runner, budget, timeout, cancel, study_cbs)
             else:
-                from optwidgets.tune._executors import TrialJob, drive
-
-                # resolve_storage(workers=True) always gives workers a spec (or refuses)
+                # resolve_storage / dask_storage always give workers a spec (or refuse)
                 assert spec is not None, "workers need a storage spec"
-                offset = len(study.trials)
                 # a grid is dealt out here: each job gets one unvisited point, enqueued
-                # (Optuna hands a waiting trial to exactly one worker); GridSampler in
-                # each worker would let two workers pick the same point at once
+                # (Optuna hands a waiting trial to exactly one worker); a GridSampler in
+                # each worker choosing by itself would let two workers pick one point
 
                 def make_job(slot: int) -> TrialJob:
-                    if grid is not None:
-                        study.enqueue_trial(grid[slot])
+                    if dealt and slot >= waiting:
+                        _enqueue_point(work, *todo[slot - waiting], grid_space)
                     return TrialJob(
                         spec,
                         name,
                         runner,
                         method,
                         len(objs),
-                        None if seed is None else seed + offset + slot,
+                        seed if dealt else resume_seed(seed, offset + slot),
                         n_trials,
-                        sampler="random" if grid is not None else sampler,
+                        sampler=sampler,
                         pruner=pruner_obj,
                     )
 
                 limit = budget if budget is not None else 10**9  # timeout-only search
                 drive(
                     pool,
-                    study,
+                    work,
                     make_job,
                     limit,
                     timeout=timeout,
                     cancel=cancel,
                     callbacks=study_cbs,
                 )
-            if tmp is not None:  # several workers without a storage: keep it in memory
-                mem = optuna.storages.InMemoryStorage()
-                optuna.copy_study(from_study_name=name, from_storage=storage_obj, to_storage=mem)
-                study = optuna.load_study(study_name=name, storage=mem)
-        finally:
-            if tmp is not None:
-                forget_storage(spec, tmp)
+            if adopt:
+                pass  # the user's study object sees the new trials in its own storage
+            elif tmp is not None or dask:  # keep it readable after the workers are gone
+                if dask:
+                    keep = local_study_storage(storage_arg, storage_obj)
+                else:  # several local workers without a storage: keep it in memory
+                    keep = optuna.storages.InMemoryStorage()
+                    optuna.copy_study(
+                        from_study_name=name, from_storage=storage_obj, to_storage=keep
+                    )
+                study = optuna.load_study(study_name=name, storage=keep)
+            else:
+                study = work
+    finally:
+        forget_storage(spec, tmp)
     return SearchResult(
         study,
         base,
         params,
         objs,
-        method,
-        sampler_name=sampler_name(method, len(objs), sampler),
+        searched,
+        sampler_name=used_sampler,
         executor=executor,
         n_workers=(pool.slots if pool is not None else 1),
         wall_seconds=time.perf_counter() - t0,
@@ -428,9 +569,7 @@ def load_search(storage: Any, study_name: str | None = None) -> SearchResult:
 
     With one study in the storage ``study_name`` may be left out.
     """
-    import optuna
-
-    from optwidgets.tune._space import parse_space as _parse
+    import optuna  # heavy: Optuna loads when a search runs, not with import optwidgets.tune
 
     storage_obj, _, _ = resolve_storage(storage, workers=False)
     names = [s.study_name for s in optuna.get_all_study_summaries(storage_obj)]
@@ -445,13 +584,8 @@ def load_search(storage: Any, study_name: str | None = None) -> SearchResult:
     if not meta:
         raise ConfigError("study_name", study_name, "a study made by ow.search")
     base = RunConfig.from_dict(meta["base"])
-    params = _parse(meta["space"], base)
+    params = parse_space(meta["space"], base)
     objs = tuple(meta["objectives"])
-    return SearchResult(
-        study,
-        base,
-        params,
-        objs,
-        meta["method"],
-        sampler_name=sampler_name(meta["method"], len(objs)),
-    )
+    method = meta["method"]
+    used = meta.get("sampler") or (sampler_name(method, len(objs)) if method in METHODS else method)
+    return SearchResult(study, base, params, objs, method, sampler_name=used)

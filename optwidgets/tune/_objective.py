@@ -4,14 +4,20 @@
 process, in a local worker process or on a Dask worker. It
 
 - asks the trial for each searched field and builds the RunConfig (a value RunConfig
-  refuses fails the trial, naming the field);
+  refuses fails the trial, naming the field) with its *effective* settings: a sampled
+  value that has no effect with the other settings (``prune_ratio`` when that trial's
+  ``prune_method`` is ``"none"``) is put back to its default
+  (:meth:`RunConfig.without_unused`), and its name and sampled value are kept in the
+  trial's ``inactive_params`` (and the run's ``search_inactive`` extra);
 - runs it with ``ow.run`` into the RunStore, the run tagged with ``search_trial`` and
   ``search_study`` in its extras (so it shows on the Explorer's trade-off plot);
 - feeds each training epoch's ``val_acc`` to the pruner (one objective) and stops a
   weak run with :class:`~optwidgets.train.callbacks.StopRun`: the trial is PRUNED;
-- writes what the run measured into the trial's user attribute ``"ow"`` and returns
-  the objective values. A run that fails (or is cancelled) fails the trial: Optuna
-  records FAIL and the search goes on.
+- writes what the run measured into the trial's user attribute ``"ow"`` (its
+  ``run_id`` from the start, so a trial whose process dies still names its
+  ``interrupted`` run) and returns the objective values. A run that fails (or is
+  cancelled: then the trial is ``interrupted``) fails the trial: Optuna records FAIL
+  and the search goes on.
 """
 
 from __future__ import annotations
@@ -19,16 +25,24 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError, unknown_name
-from optwidgets.runs import MEASURE_KEYS, METRIC_KEYS
+from optwidgets.runs import MEASURE_KEYS, METRIC_KEYS, new_run_id, run
 from optwidgets.train.callbacks import Callback, StopRun
 from optwidgets.tune._space import Param
 
-__all__ = ["OBJECTIVES", "TrialRunner", "TrialFailed", "parse_objectives", "ATTR"]
+__all__ = [
+    "OBJECTIVES",
+    "TrialRunner",
+    "TrialFailed",
+    "parse_objectives",
+    "release_grid_point",
+    "ATTR",
+]
 
 ATTR = "ow"  # the trial user attribute holding the run's id, status, metrics and measures
 
@@ -48,8 +62,6 @@ OBJECTIVES: dict[str, Literal["minimize", "maximize"]] = {
     "latency_ms": "minimize",
     "latency_ms_b256": "minimize",
     "train_seconds": "minimize",
-    "sparse_bytes": "minimize",
-    "packed_bytes": "minimize",
 }
 
 
@@ -101,6 +113,7 @@ def result_attrs(result: Any) -> dict[str, Any]:
         "run_id": result.run_id,
         "status": result.status,
         "technique": result.technique,
+        "size_encoding": result.size_encoding,
         "error": result.error,
         "train_seconds": result.train_seconds,
     }
@@ -115,15 +128,34 @@ def result_attrs(result: Any) -> dict[str, Any]:
     return {k: (None if isinstance(v, float) and v != v else v) for k, v in out.items()}
 
 
-class _Tag(Callback):
-    """Puts the trial number and study name into the run's extras (saved with the run)."""
+def release_grid_point(storage: Any, trial_id: int, system_attrs: dict[str, Any]) -> None:
+    """An interrupted trial did not visit its grid point. A GridSampler counts a point
+    visited by the ``grid_id`` of a finished trial, so before the trial fails its
+    ``grid_id`` is moved to -1 (the point kept as ``interrupted_grid_id``): a resumed
+    grid, or Optuna's own GridSampler, runs the point again."""
+    gid = system_attrs.get("grid_id")
+    if isinstance(gid, int) and gid >= 0:
+        storage.set_trial_system_attr(trial_id, "interrupted_grid_id", gid)
+        storage.set_trial_system_attr(trial_id, "grid_id", -1)
 
-    def __init__(self, number: int, study: str) -> None:
-        self.number, self.study = number, study
+
+def _plain(value: Any) -> Any:
+    """A config value as JSON keeps it (tuples as lists)."""
+    return list(value) if isinstance(value, tuple) else value
+
+
+class _Tag(Callback):
+    """Puts the trial number, the study name and the sampled fields that had no effect
+    (comma-separated) into the run's extras (saved with the run)."""
+
+    def __init__(self, number: int, study: str, inactive: Sequence[str] = ()) -> None:
+        self.number, self.study, self.inactive = number, study, tuple(inactive)
 
     def on_run_start(self, run: Any) -> None:
         run.extra["search_trial"] = self.number
         run.extra["search_study"] = self.study
+        if self.inactive:
+            run.extra["search_inactive"] = ",".join(self.inactive)
 
 
 class _Pruning(Callback):
@@ -168,33 +200,65 @@ class TrialRunner:
         return state
 
     def config_for(self, values: dict[str, Any]) -> RunConfig:
-        return RunConfig.from_dict(self.base).replace(**values)
+        """The RunConfig a trial with sampled ``values`` runs (its effective settings)."""
+        return self.effective(values)[0]
+
+    def effective(self, values: dict[str, Any]) -> tuple[RunConfig, dict[str, Any]]:
+        """``(config, inactive)``: the base with ``values``, every setting without effect
+        put back to its default; ``inactive`` maps each sampled field that had no effect
+        to its sampled value (e.g. ``{"prune_ratio": 0.4}`` with ``prune_method="none"``).
+
+        Example
+        -------
+        >>> from optwidgets.tune import parse_space
+        >>> space = parse_space({"prune_method": ["none", "neuron"],
+        ...                      "prune_ratio": ("float", 0, 0.8)})
+        >>> runner = TrialRunner(RunConfig(finetune_epochs=1).to_dict(), space, ("test_acc",), "s")
+        >>> cfg, inactive = runner.effective({"prune_method": "none", "prune_ratio": 0.4})
+        >>> cfg.prune_ratio, cfg.finetune_epochs, inactive
+        (0.0, 0, {'prune_ratio': 0.4})
+        """
+        full = RunConfig.from_dict(self.base).replace(**values)
+        inactive = {k: v for k, v in values.items() if full.inactive_reason(k) is not None}
+        return full.without_unused(), inactive
 
     def __call__(self, trial: Any) -> float | list[float]:
-        import optuna
+        import optuna  # heavy: Optuna loads when a search runs, not with import optwidgets.tune
 
-        from optwidgets.runs import run
-
-        info: dict[str, Any] = {"task": self.task, "pid": os.getpid(), "host": socket.gethostname()}
+        run_id = new_run_id()  # known from the start: a trial whose process dies names it
+        info: dict[str, Any] = {
+            "task": self.task,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "run_id": run_id,
+        }
         trial.set_user_attr(ATTR, info)
         try:
             values = {p.name: p.suggest(trial) for p in self.params}
-            cfg = self.config_for(values)
+            cfg, inactive = self.effective(values)
+            if inactive:
+                info["inactive_params"] = {k: _plain(v) for k, v in inactive.items()}
+                trial.set_user_attr(ATTR, info)
             pruning = _Pruning(trial) if self.prune else None
-            cbs = [*self.run_callbacks, _Tag(trial.number, self.study_name)]
+            cbs = [*self.run_callbacks, _Tag(trial.number, self.study_name, sorted(inactive))]
             if pruning is not None:
                 cbs.append(pruning)
-            result = run(cfg, callbacks=cbs, store=self.store, cancel=self.cancel)
+            result = run(cfg, callbacks=cbs, store=self.store, cancel=self.cancel, run_id=run_id)
         except Exception as exc:  # ConfigError of a sampled combination, or a broken run
-            trial.set_user_attr(
-                ATTR, {**info, "status": "failed", "error": f"{type(exc).__name__}: {exc}"}
-            )
+            error = f"{type(exc).__name__}: {exc}"  # (the run did not start: no run_id)
+            trial.set_user_attr(ATTR, {**info, "run_id": None, "status": "failed", "error": error})
             raise
         info.update(result_attrs(result))
         if pruning is not None and pruning.pruned_at is not None:
             info["status"] = "pruned"
             trial.set_user_attr(ATTR, info)
             raise optuna.TrialPruned(f"pruned after epoch {pruning.pruned_at}")
+        if result.status == "stopped":  # cancelled: a resumed grid runs this point again
+            info["interrupted"] = True
+            storage = trial.study._storage
+            release_grid_point(
+                storage, trial._trial_id, storage.get_trial_system_attrs(trial._trial_id)
+            )
         trial.set_user_attr(ATTR, info)
         if result.status == "failed" or result.status == "stopped":
             raise TrialFailed(result.error or f"the run was {result.status}")

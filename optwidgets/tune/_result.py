@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,16 +26,28 @@ _RUN_COLUMNS = (
     "val_acc",
     *MEASURE_KEYS,
     "train_seconds",
+    "size_encoding",
     "technique",
     "pruned_at_epoch",
     "error",
 )
 
 
+def _default(name: str) -> Any:
+    """RunConfig's default of field ``name``."""
+    f = RunConfig.__dataclass_fields__[name]
+    return f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+
+
+def inactive_params(trial: Any) -> dict[str, Any]:
+    """Sampled fields that had no effect in ``trial`` -> the value sampled for each."""
+    return dict((trial.user_attrs.get(ATTR) or {}).get("inactive_params") or {})
+
+
 @dataclass(frozen=True)
 class BestTrial:
-    """One best (or Pareto-optimal) trial: its objective values, the searched values, the
-    whole RunConfig it ran and what its run measured."""
+    """One best (or Pareto-optimal) trial: its objective values, the searched values as
+    the run used them, the whole RunConfig it ran and what its run measured."""
 
     number: int
     values: dict[str, float]
@@ -104,9 +117,14 @@ class SearchResult:
 
         Columns: ``number``, ``state`` (COMPLETE, PRUNED, FAIL, RUNNING), ``value`` (one
         objective) or ``values_0..`` (several, in the order of ``objectives``),
-        ``params_<field>`` for each searched field, then ``run_id`` (the run in the
-        RunStore), ``status``, metrics (``test_acc``, ``f1``, ...), measures
-        (``size_bytes``, ``params``, ``latency_ms``, ...), ``train_seconds``,
+        ``params_<field>`` for each searched field: the value the run used, then
+        ``inactive_params`` (the searched fields whose sampled value had no effect with
+        the trial's other settings, comma-separated: their ``params_`` column shows the
+        default the run kept, e.g. ``prune_ratio`` 0.0 when ``prune_method`` is
+        ``"none"``; the sampled values stay in ``study.trials[i].params``), ``run_id``
+        (the run in the RunStore), ``status`` (``interrupted``: its process died, or it
+        was stopped), metrics (``test_acc``, ``f1``, ...), measures (``size_bytes``,
+        ``size_encoding``, ``params``, ``latency_ms``, ...), ``train_seconds``,
         ``technique``, ``pruned_at_epoch``, ``error``, ``duration`` (seconds the trial
         took), ``datetime_start``, ``datetime_complete``.
         """
@@ -116,8 +134,12 @@ class SearchResult:
             vals = t.values or [None] * len(self.objectives)
             for col, v in zip(self.value_columns(), vals):
                 row[col] = v
+            inactive = inactive_params(t)
             for p in self.params:
-                row[f"params_{p.name}"] = t.params.get(p.name)
+                row[f"params_{p.name}"] = (
+                    _default(p.name) if p.name in inactive else t.params.get(p.name)
+                )
+            row["inactive_params"] = ",".join(p.name for p in self.params if p.name in inactive)
             info = t.user_attrs.get(ATTR) or {}
             for k in _RUN_COLUMNS:
                 row[k] = info.get(k)
@@ -130,6 +152,7 @@ class SearchResult:
             "state",
             *self.value_columns(),
             *[f"params_{p.name}" for p in self.params],
+            "inactive_params",
             *_RUN_COLUMNS,
             "duration",
             "datetime_start",
@@ -152,15 +175,15 @@ class SearchResult:
     # -- best ------------------------------------------------------------------------------
     def _best(self, t: Any) -> BestTrial:
         values = {o: float(v) for o, v in zip(self.objectives, t.values)}
-        params = {p.name: p.decode(t.params[p.name]) for p in self.params if p.name in t.params}
+        sampled = {p.name: p.decode(t.params[p.name]) for p in self.params if p.name in t.params}
+        config = self.base.replace(**sampled).without_unused()  # what the run ran
+        params = {name: getattr(config, name) for name in sampled}
         info = t.user_attrs.get(ATTR) or {}
         metrics = {k: info.get(k) for k in _RUN_COLUMNS if k not in ("run_id", "error")}
-        return BestTrial(
-            t.number, values, params, self.base.replace(**params), metrics, info.get("run_id")
-        )
+        return BestTrial(t.number, values, params, config, metrics, info.get("run_id"))
 
     def _best_trials(self) -> list[Any]:
-        import optuna
+        import optuna  # heavy: Optuna loads when a search runs, not with import optwidgets.tune
 
         done = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
         if not done:

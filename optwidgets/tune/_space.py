@@ -72,7 +72,7 @@ class Param:
 
     def distribution(self) -> Any:
         """The Optuna distribution of this parameter."""
-        from optuna.distributions import (
+        from optuna.distributions import (  # heavy: Optuna, only when a search runs
             CategoricalDistribution,
             FloatDistribution,
             IntDistribution,

@@ -5,8 +5,10 @@ A sweep answers "what does this knob buy?" with a curve: prune ratio 0 … 0.9, 
 compress, then measure), is written to the RunStore as it finishes, and is handed to
 ``on_result`` at once, so a dashboard can draw each point while the series goes on.
 All values are validated before the first run starts (a bad one is refused, naming the
-field and the value), and a knob whose technique is switched off is refused too (a
-prune-ratio sweep with ``prune_method="none"`` would draw the same point ten times).
+field and the value), and a knob that has no effect with the other settings is refused
+too, naming the setting that would make it apply (a prune-ratio sweep with
+``prune_method="none"`` would draw the same point ten times); the rule is the config's
+own :meth:`RunConfig.inactive_reason`.
 
 Unlike :func:`optwidgets.tune`, a sweep samples nothing: it walks the values in order
 and keeps every other setting, seed included, so the runs differ only in that knob.
@@ -24,6 +26,7 @@ Example
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -36,6 +39,7 @@ from optwidgets.runs import RunResult, RunStore, run
 
 __all__ = [
     "SWEEPABLE",
+    "check_knob_applies",
     "default_values",
     "parse_values",
     "sweep_configs",
@@ -56,39 +60,40 @@ SWEEPABLE: dict[str, tuple[float, ...]] = {
     "distill_temperature": (1.0, 2.0, 4.0, 8.0),
 }
 
-# Which setting must be on for a knob to change anything (field, test, what to set).
-_NEEDS: dict[str, tuple[str, Callable[[RunConfig], bool], str]] = {
-    "prune_ratio": (
-        "prune_method",
-        lambda c: c.prune_method != "none",
-        "'weight', 'neuron' or 'filter' to sweep prune_ratio",
-    ),
-    "prune_steps": (
-        "prune_method",
-        lambda c: c.prune_method != "none",
-        "'weight', 'neuron' or 'filter' to sweep prune_steps",
-    ),
-    "quant_bits": (
-        "quant_mode",
-        lambda c: c.quant_mode == "simulated",
-        "'simulated' to sweep quant_bits (int8, fp16 and bf16 have fixed widths)",
-    ),
-    "qat_epochs": (
-        "quant_mode",
-        lambda c: c.quant_mode == "simulated",
-        "'simulated' to sweep qat_epochs",
-    ),
-    "distill_alpha": (
-        "distill_student",
-        lambda c: bool(c.distill_student),
-        "a student model to sweep distill_alpha",
-    ),
-    "distill_temperature": (
-        "distill_student",
-        lambda c: bool(c.distill_student),
-        "a student model to sweep distill_temperature",
-    ),
-}
+
+def _setting_to_change(cfg: RunConfig, reason: str) -> str:
+    """The field a reason such as "applies only with prune_method 'weight', ..." names
+    as the one to change: the first named field still at its default (the technique
+    that is off), else the first named field."""
+    names = [w for w in re.findall(r"[a-z_][a-z0-9_]*", reason) if w in RunConfig.field_names()]
+    defaults = RunConfig()
+    off = [n for n in names if getattr(cfg, n) == getattr(defaults, n)]
+    return (off or names or [""])[0]
+
+
+def check_knob_applies(cfg: RunConfig, field: str, n_values: int = 0) -> None:
+    """Refuse a sweep of ``field`` that would change nothing with ``cfg``'s other
+    settings (the rule is :meth:`RunConfig.inactive_reason`); the error names the
+    setting that would make it apply.
+
+    Example
+    -------
+    >>> check_knob_applies(RunConfig(), "quant_bits")
+    Traceback (most recent call last):
+    ...
+    optwidgets.core.errors.ConfigError: quant_mode='none' is not allowed: expected a setting under which quant_bits has an effect: quant_bits applies only with quant_mode='simulated' ...
+    """
+    reason = cfg.inactive_reason(field)
+    if reason is None:
+        return
+    other = _setting_to_change(cfg, reason) or field
+    runs = f"{n_values} runs" if n_values > 1 else "the runs"
+    raise ConfigError(
+        other,
+        getattr(cfg, other),
+        f"a setting under which {field} has an effect: {field} {reason}",
+        f"as it is, {runs} of the sweep would all train the same model",
+    )
 
 
 def default_values(field: str) -> tuple[float, ...]:
@@ -132,7 +137,8 @@ def sweep_configs(cfg: RunConfig, field: str, values: Iterable[Any]) -> list[Run
     ------
     ConfigError
         An unknown field, an empty series, a value the field refuses (naming the field
-        and the value), or a knob whose technique is off (naming the setting to change).
+        and the value), a knob that has no effect with the other settings (naming the
+        setting to change), or another setting that no run of the sweep would use.
 
     Example
     -------
@@ -148,11 +154,21 @@ def sweep_configs(cfg: RunConfig, field: str, values: Iterable[Any]) -> list[Run
     values = list(values)
     if not values:
         raise ConfigError("values", values, f"at least one value of {field}")
-    need = _NEEDS.get(field)
-    if need is not None and not need[1](cfg):
-        other, _, allowed = need
-        raise ConfigError(other, getattr(cfg, other), allowed)
-    return [cfg.replace(**{field: v}) for v in values]  # replace validates each value
+    check_knob_applies(cfg, field, len(values))
+    configs = [cfg.replace(**{field: v}) for v in values]  # replace validates each value
+    # a setting no run of the sweep uses is refused, as ow.run refuses it; one that only
+    # some values switch off goes back to its default in those runs (prune_steps in the
+    # run with prune_ratio=0), so every run starts
+    unused = [{n: r for n, _, r in c.unused_settings()} for c in configs]
+    for name, reason in unused[0].items():
+        if all(name in u for u in unused):
+            raise ConfigError(
+                name,
+                getattr(cfg, name),
+                f"{getattr(RunConfig(), name)!r} (its default) or a setting that uses it",
+                f"{name} {reason}; no run of this sweep would use it",
+            )
+    return [c.without_unused() for c in configs]
 
 
 def sweep_knob(

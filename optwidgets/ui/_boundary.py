@@ -2,13 +2,15 @@
 
 The grid of class probabilities is computed engine-side by
 ``optwidgets.runs.analysis.decision_grid(model, data, resolution=...)``; this view only draws
-it with ``viz.decision_boundary``. The data points are sent once per run; each later
-redraw sends only the probability surface (``resolution``² float32 values).
+it with ``viz.decision_boundary`` (compact: it sits beside the live curves). The data
+points are sent once per run; each later redraw sends only the probability surface
+(``resolution``² float32 values). The figure and the data are made before the run
+(:meth:`BoundaryView.make_figure` from a dashboard's background thread,
+:meth:`BoundaryView.preload` for the data), not on the training clock.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from typing import Any
 
@@ -17,17 +19,16 @@ import numpy as np
 
 from optwidgets import viz
 from optwidgets.config import RunConfig
+from optwidgets.data import TOY_DATASETS
+from optwidgets.runs import prepare_data
+from optwidgets.runs.analysis import decision_grid
 from optwidgets.train.callbacks import Callback, RunState
-from optwidgets.ui._figures import LazyFigure, replace_figure
+from optwidgets.ui._figures import figure_widget, replace_figure
+from optwidgets.ui._layout import SIZES, PlotSlot
 
-__all__ = ["BoundaryView", "analysis_available"]
+__all__ = ["BoundaryView"]
 
 _SURFACES = ("contour", "heatmap")
-
-
-def analysis_available() -> bool:
-    """Whether ``optwidgets.runs.analysis`` (the engine's ``decision_grid``) is installed."""
-    return importlib.util.find_spec("optwidgets.runs.analysis") is not None
 
 
 def _numpy(a: Any) -> np.ndarray:
@@ -44,66 +45,90 @@ class BoundaryView(Callback):
     """
 
     def __init__(
-        self, *, resolution: int = 60, min_interval: float = 0.5, height: int = 340
+        self,
+        *,
+        resolution: int = 60,
+        min_interval: float = 0.5,
+        height: int = SIZES["boundary"],
+        flex: str = f"0 0 {SIZES['boundary'] + 16}px",
     ) -> None:
         self.resolution = resolution
         self.min_interval = min_interval
-        self._figure = LazyFigure(height=height)
-        self.note = W.HTML("")
-        self.widget = W.VBox([self.note, self._figure.widget], layout=W.Layout(display="none"))
+        self.slot = PlotSlot(height, "The decision boundary of a 2-D toy set is drawn here",
+                             flex=flex)  # fmt: skip
+        self.note = W.HTML("", layout=W.Layout(display="none"))
+        self.widget = W.VBox(
+            [self.note, self.slot.widget],
+            layout=W.Layout(display="none", flex=flex, min_width="0", overflow="hidden"),
+        )
+        self.slot.widget.layout.flex = "1 1 auto"
+        self.slot.widget.add_class("ow-boundary")
         self.redraws = 0
         self.last_error: str | None = None
         self._data: Any = None
+        self._data_key: Any = None
         self._fresh = True
         self._next = 0.0
 
     @property
     def figure(self):
-        """The FigureWidget (made on first use: only toy datasets need it)."""
-        return self._figure.get()
+        """The FigureWidget (made by :meth:`make_figure`, or now)."""
+        if self.slot.figure is None:
+            self.make_figure()
+        return self.slot.figure
+
+    def make_figure(self) -> Any:
+        """Make the FigureWidget (it sends plotly's bundle: do it before the run)."""
+        if self.slot.figure is None:
+            self.slot.show(figure_widget(height=self.slot.height))
+        return self.slot.figure
+
+    def preload(self, cfg: RunConfig) -> None:
+        """Load the data a run of ``cfg`` will see (toy sets only), ahead of Train."""
+        if cfg.dataset in TOY_DATASETS:
+            self._load(cfg)
+
+    def _load(self, cfg: RunConfig) -> Any:
+        key = (cfg.dataset, cfg.n_samples, cfg.noise, cfg.seed, cfg.preprocess,
+               cfg.val_fraction, cfg.test_fraction)  # fmt: skip
+        if self._data_key != key:
+            self._data, self._data_key = prepare_data(cfg), key
+        return self._data
 
     def prepare(self, cfg: RunConfig) -> bool:
         """Load the run's data (same seed and preprocessing as the run) if it is a toy
         2-D set; returns whether the boundary will be drawn."""
-        from optwidgets.data import TOY_DATASETS
-
-        self._data = None
         if cfg.dataset not in TOY_DATASETS:
             self.widget.layout.display = "none"
+            self._active = False
             return False
         self.widget.layout.display = None
-        if not analysis_available():
-            self.note.value = (
-                '<span style="color:#8a6d00">The decision boundary needs '
-                "<code>optwidgets.runs.analysis.decision_grid</code>, not installed "
-                "in this version.</span>"
-            )
-            return False
-        from optwidgets.runs import prepare_data
-
-        self._data = prepare_data(cfg)
-        self._figure.get()  # made now, not on the training clock (it sends plotly's bundle)
+        self._load(cfg)
+        self.make_figure()
+        self._active = True
         self._fresh, self._next, self.redraws, self.last_error = True, 0.0, 0, None
         self.note.value = ""
+        self.note.layout.display = "none"
         return True
 
+    _active = False
+
     def on_epoch_end(self, run: RunState, logs: dict[str, float]) -> None:
-        if self._data is None or run.model is None:
+        if not self._active or self._data is None or run.model is None:
             return
         if time.perf_counter() >= self._next or run.epoch == run.epochs:
             self.draw(run.model)
 
     def on_run_end(self, run: RunState, result: Any) -> None:
         model = getattr(result, "model", None) or run.model
-        if self._data is not None and model is not None and result.status != "failed":
+        ready = self._active and self._data is not None and model is not None
+        if ready and result.status != "failed":
             self.draw(model)
 
     def draw(self, model: Any) -> None:
         """Compute the grid for ``model`` and redraw (surface only after the first time)."""
         t0 = time.perf_counter()
         try:
-            from optwidgets.runs.analysis import decision_grid
-
             data = self._data
             xx, yy, proba = decision_grid(model, data, resolution=self.resolution)
             fig = viz.decision_boundary(
@@ -113,7 +138,8 @@ class BoundaryView(Callback):
                 _numpy(data.X_train),
                 _numpy(data.y_train),
                 class_names=list(data.class_names) or None,
-                title=f"Decision boundary ({self.resolution}×{self.resolution} grid)",
+                compact=True,
+                title="Decision boundary",
             )
             if self._fresh:
                 replace_figure(self.figure, fig)
@@ -128,6 +154,7 @@ class BoundaryView(Callback):
             self.note.value = (
                 f'<span style="color:#c62828">decision boundary: {self.last_error}</span>'
             )
+            self.note.layout.display = None
         self.redraws += 1
         t1 = time.perf_counter()
         self._next = t0 + max(self.min_interval, 20 * (t1 - t0))

@@ -11,7 +11,14 @@ Every widget update made from the training thread goes through :class:`LiveCurve
 - one redraw is one ``fig.batch_update()`` (one plotly message), the train series are
   decimated to ``max_points`` (``viz.decimate``) and sent as int32 steps / float32
   values, so a message is bounded (~7 KB) however long the run;
-- listeners (progress bar, status) are updated in the same redraw.
+- listeners (progress bar, status) are updated in the same redraw;
+- the loss lines take the colour of the run's technique family (the colour its point
+  will have on the trade-off plot), and an empty figure is a placeholder until the
+  first points arrive.
+
+:class:`ProgressView` is the progress bar and line of a run, a sweep or a search: phase,
+epoch and step, elapsed time and ETA while it runs, and after it ends (stopped too) the
+same step count as the status line.
 
 Example
 -------
@@ -26,14 +33,18 @@ True
 
 from __future__ import annotations
 
+import html
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import ipywidgets as W
 import numpy as np
 import plotly.graph_objects as go
+import torch
 
 from optwidgets import viz
+from optwidgets.compress.pipeline import technique_label
 from optwidgets.train.callbacks import Callback, RunState
 from optwidgets.ui._figures import loss_figure
 
@@ -68,8 +79,6 @@ class Recording:
         """Read the pending loss tensors (one device read for all of them)."""
         if not self._pending:
             return
-        import torch
-
         values = torch.stack([t.reshape(()) for t in self._pending]).float().cpu().tolist()
         self.losses.extend(values)
         self.steps.extend(self._pending_steps)
@@ -137,6 +146,10 @@ class LiveCurves(Callback):
         Largest share of the training thread's time the redraws may take.
     max_points : int
         Most points sent per train curve.
+    make_figure : bool
+        Make the figure now when none is given; False leaves ``figure`` None until
+        someone sets it (a dashboard makes its figures in the background): runs are
+        recorded meanwhile and drawn once it is there.
 
     Attributes
     ----------
@@ -161,8 +174,9 @@ class LiveCurves(Callback):
         max_share: float = 0.05,
         max_points: int = 400,
         smoothing: float = 0.6,
+        make_figure: bool = True,
     ) -> None:
-        self.figure = figure if figure is not None else loss_figure()
+        self.figure = figure if figure is not None or not make_figure else loss_figure(shared=False)
         self.max_points = max_points
         self.smoothing = smoothing
         self.draw = draw or (
@@ -178,6 +192,9 @@ class LiveCurves(Callback):
         self.redraw_seconds = 0.0
         self.redraw_times: list[float] = []
         self.last_error: str | None = None
+        self.color: str | None = None  # the current run's family colour
+        self._recolor = False
+        self._placeholder = True  # the figure still shows its placeholder text
         self._next = 0.0
 
     # -- hooks ---------------------------------------------------------------------------
@@ -185,6 +202,12 @@ class LiveCurves(Callback):
         self.recording.reset()
         self.redraws, self.redraw_seconds, self.last_error = 0, 0.0, None
         self.redraw_times = []
+        try:
+            color = viz.technique_color(technique_label(run.config))
+        except Exception:  # a config the label does not know: keep the colour
+            color = self.color
+        self._recolor = color != self.color
+        self.color = color
         # First drawing one interval after the start (replacing the last run's curves):
         # a run of T seconds gets at most T / min_interval + 1 redraws.
         self._next = time.perf_counter() + self.min_interval
@@ -208,8 +231,16 @@ class LiveCurves(Callback):
         t0 = time.perf_counter()
         try:
             self.recording.flush()
-            with self.figure.batch_update():
-                self.draw(self.figure, self.recording)
+            fig = self.figure
+            if fig is not None:
+                with fig.batch_update():
+                    if self._placeholder and self.recording.n_points:
+                        viz.show_axes(fig)
+                        self._placeholder = False
+                    if self._recolor and self.color:
+                        viz.recolor_loss_curves(fig, self.color)
+                        self._recolor = False
+                    self.draw(fig, self.recording)
             for listener in self.listeners:
                 listener(run, self.recording)
         except Exception as exc:  # a drawing problem must not end the run
@@ -221,49 +252,142 @@ class LiveCurves(Callback):
         self._next = t0 + max(self.min_interval, (t1 - t0) / self.max_share)
 
 
-class ProgressView:
-    """A progress bar with ETA for the current phase, updated by LiveCurves' redraws."""
+# Phases that step through batches (a bar and an ETA); the others are one block of work.
+_STEPPING = ("train", "distill", "finetune")
+_PHASE_TEXT = {
+    "train": "train",
+    "distill": "distill",
+    "lowrank": "low rank",
+    "prune": "prune",
+    "finetune": "fine-tune",
+    "quantize": "quantize",
+    "measure": "measure",
+}
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
+
+
+class ProgressView(Callback):
+    """The progress bar and line of whatever the panel runs: a run, a sweep, a search.
+
+    A Callback (phase events, cheap) and a :class:`LiveCurves` listener (throttled
+    redraws): ``train · epoch 3/10 · step 340/1,130 · 1.2 s · ETA 2.8 s`` while a phase
+    steps through batches; ``quantize · 4.1 s`` for a phase that does not; after the run
+    ``done · 10 epochs · 1,130 steps · trained 3.2 s`` or ``stopped at step 1,823 …``,
+    with the step count the status line gives (:attr:`final`). ``job`` (``"run 2/5 ·
+    prune_ratio=0.5"``, ``"trial 3/12"``) prefixes the line during sweeps and searches.
+
+    Attributes: ``bar`` (IntProgress), ``label`` (HTML), ``text`` (the line as plain
+    text), ``final`` (``{"status", "step", "epoch", "epochs", "phase", "seconds"}`` of
+    the last run, None while one runs), ``job``.
+    """
 
     def __init__(self) -> None:
-        import ipywidgets as W
-
         self.bar = W.IntProgress(
-            value=0, min=0, max=1, bar_style="", layout=W.Layout(width="320px")
+            value=0, min=0, max=1, bar_style="",
+            layout=W.Layout(width="132px", flex="0 0 132px", margin="0 4px"),
+        )  # fmt: skip
+        self.label = W.HTML("", layout=W.Layout(flex="1 1 240px", min_width="0"))
+        self.label.add_class("ow-progress-label")
+        self.widget = W.HBox(
+            [self.bar, self.label],
+            layout=W.Layout(flex="1 1 360px", min_width="0", align_items="center"),
         )
-        self.label = W.HTML("")
-        self.widget = W.HBox([self.bar, self.label])
-        self._phase: tuple[str, int] | None = None
+        self.text = ""
+        self.job = ""
+        self.final: dict[str, Any] | None = None
+        self._phase = ""
+        self._stepping = ""  # the last phase that stepped through batches
         self._phase_t0 = time.perf_counter()
+        self._run_t0 = self._phase_t0
+
+    # -- text ------------------------------------------------------------------------
+    def show(self, text: str) -> None:
+        self.text = text
+        self.label.value = html.escape(text)
+
+    def _prefix(self) -> str:
+        return f"{self.job} · " if self.job else ""
 
     def reset(self, text: str = "") -> None:
         with self.bar.hold_sync():
             self.bar.value, self.bar.bar_style = 0, ""
-        self.label.value = text
-        self._phase = None
+        self.show(self._prefix() + text if text else text)
+        self._phase = ""
+
+    # -- events (training thread) -----------------------------------------------------
+    def on_run_start(self, run: RunState) -> None:
+        self.final = None
+        self._run_t0 = self._phase_t0 = time.perf_counter()
+        self._phase = self._stepping = ""
+        self.reset("starting …")
+
+    def on_phase(self, run: RunState, phase: str) -> None:
+        self._phase, self._phase_t0 = phase, time.perf_counter()
+        elapsed = self._phase_t0 - self._run_t0
+        if phase in _STEPPING:
+            self._stepping = phase
+            with self.bar.hold_sync():
+                self.bar.value, self.bar.bar_style = 0, ""
+        self.show(f"{self._prefix()}{_PHASE_TEXT.get(phase, phase)} … · {_seconds(elapsed)}")
 
     def __call__(self, run: RunState | None, rec: Recording) -> None:
-        if run is None or not run.total_steps:
+        """A LiveCurves redraw: the current phase's numbers."""
+        if run is None or self.final is not None:
             return
-        key = (run.phase, run.total_steps)
+        phase = run.phase or self._phase
+        if phase != self._phase:  # a phase we were not told of (a bare trainer)
+            self._phase, self._phase_t0 = phase, time.perf_counter()
+        if phase not in _STEPPING or not run.total_steps:
+            return
+        self._stepping = phase
         now = time.perf_counter()
-        if key != self._phase:
-            self._phase, self._phase_t0 = key, now
         done, total = run.phase_step, run.total_steps
-        elapsed = now - self._phase_t0
-        eta = elapsed / done * (total - done) if done else float("nan")
+        in_phase = now - self._phase_t0
+        eta = in_phase / done * (total - done) if done else float("nan")
         with self.bar.hold_sync():
-            self.bar.max = total
+            self.bar.max = max(total, 1)
             self.bar.value = min(done, total)
         acc = f" · val acc {rec.val_acc[-1]:.3f}" if rec.val_acc else ""
-        eta_text = f"ETA {eta:.0f} s" if np.isfinite(eta) else "ETA …"
-        self.label.value = (
-            f"{run.phase} · epoch {run.epoch}/{run.epochs} · step {done}/{total}"
-            f" · {elapsed:.1f} s · {eta_text}{acc}"
+        eta_text = f"ETA {_seconds(eta)}" if np.isfinite(eta) else "ETA …"
+        self.show(
+            f"{self._prefix()}{_PHASE_TEXT.get(phase, phase)} · epoch {run.epoch}/{run.epochs}"
+            f" · step {done:,}/{total:,} · {_seconds(now - self._run_t0)} · {eta_text}{acc}"
         )
 
+    def on_run_end(self, run: RunState, result: Any) -> None:
+        status = getattr(result, "status", "done")
+        seconds = float(getattr(result, "train_seconds", 0.0) or 0.0)
+        self.final = {
+            "status": status,
+            "step": int(run.step),
+            "epoch": int(run.epoch),
+            "epochs": int(run.epochs),
+            "phase": self._stepping or run.phase,  # where it stopped, not "measure"
+            "seconds": seconds,
+        }
+        self.finish(status)
+
+    # -- the end -------------------------------------------------------------------------
+    def final_text(self) -> str:
+        """The line after the run (the numbers the status line repeats)."""
+        f = self.final
+        if f is None:
+            return self.text
+        where = f"{_PHASE_TEXT.get(f['phase'], f['phase'])}, epoch {f['epoch']}/{f['epochs']}"
+        trained = f"trained {_seconds(f['seconds'])}"
+        if f["status"] == "done":
+            return f"done · {f['step']:,} steps · {trained}"
+        return f"{f['status']} at step {f['step']:,} ({where}) · {trained}"
+
     def finish(self, status: str) -> None:
+        """Colour the bar for ``status`` and write the final line."""
         styles = {"done": "success", "stopped": "warning", "diverged": "danger", "failed": "danger"}
         with self.bar.hold_sync():
             if status == "done":
                 self.bar.value = self.bar.max
             self.bar.bar_style = styles.get(status, "")
+        if self.final is not None:
+            self.show(self._prefix() + self.final_text())

@@ -1,13 +1,14 @@
-"""RunPanel: the parts every training widget shares.
+"""RunPanel: the parts every training widget shares, as a real ipywidgets widget.
 
 A config form (controls bound to one RunConfig), Train / Stop buttons, a background
-runner (one run at a time), a progress bar with ETA and a status line. The Explorer and
-the lesson widgets subclass it and implement :meth:`RunPanel._job`.
+runner (one run at a time), a progress line with ETA and a status line. The Explorer and
+the lesson widgets subclass it, implement :meth:`RunPanel._job` and lay their parts out
+with the pieces of :mod:`optwidgets.ui._layout`. A panel *is* an ``ipywidgets.VBox``: it
+goes inside ``VBox``, ``AppLayout`` or a Voilà template, and ``display(panel)`` shows it.
 """
 
 from __future__ import annotations
 
-import html
 import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -17,53 +18,38 @@ import ipywidgets as W
 
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError
-from optwidgets.runs import RunStore, default_store
+from optwidgets.runs import RunStore, as_store
 from optwidgets.ui._form import ConfigForm
+from optwidgets.ui._layout import STATE_COLORS, status_html
 from optwidgets.ui._live import ProgressView
 from optwidgets.ui._runner import BackgroundRunner
-from optwidgets.ui._spec import Tab
 
-__all__ = ["RunPanel", "as_store", "status_html", "STATE_COLORS"]
-
-STATE_COLORS = {
-    "ready": "#555",
-    "running": "#1565c0",
-    "done": "#2e7d32",
-    "stopped": "#b26a00",
-    "diverged": "#c62828",
-    "failed": "#c62828",
-    "error": "#c62828",
-    "invalid": "#c62828",
-}
+__all__ = ["RunPanel", "panel_store", "status_html", "STATE_COLORS"]
 
 
-def as_store(store: RunStore | str | os.PathLike | None) -> RunStore:
-    """A RunStore from a store, a folder path, or None (the default store)."""
-    if store is None:
-        return default_store()
-    if isinstance(store, RunStore):
-        return store
-    if isinstance(store, (str, os.PathLike)):
-        return RunStore(store)
-    raise ConfigError("store", store, "a RunStore, a folder path or None")
+def panel_store(store: RunStore | str | os.PathLike | None) -> RunStore:
+    """The store a widget saves and lists its runs in: ``store=`` as
+    :func:`optwidgets.runs.as_store` reads it, except that a widget needs one (no False)."""
+    run_store = as_store(store)
+    if run_store is None:
+        raise ConfigError(
+            "store",
+            store,
+            "a RunStore, a folder path or None (the default store)",
+            "a widget lists the runs it makes, so it keeps them in a store",
+        )
+    return run_store
 
 
-def status_html(state: str, text: str) -> str:
-    color = STATE_COLORS.get(state, "#555")
-    return (
-        f'<div style="color:{color};font-family:monospace;white-space:pre-wrap">'
-        f"{html.escape(text)}</div>"
-    )
-
-
-class RunPanel:
-    """Base of the training widgets (see module doc). Subclasses call :meth:`_init_panel`
-    and implement ``_job(cancel)``, which must end by calling :meth:`_done`."""
+class RunPanel(W.VBox):
+    """Base of the training widgets (see module doc). Subclasses call :meth:`_init_panel`,
+    build their layout, call :meth:`_show_layout` with the children, and implement
+    ``_job(cancel)``, which must end by calling :meth:`_done`."""
 
     def _init_panel(
         self,
         config: RunConfig,
-        tabs: Sequence[Tab],
+        tabs: Sequence[Any],
         *,
         store: RunStore | str | os.PathLike | None,
         show: Iterable[str] | None,
@@ -71,33 +57,44 @@ class RunPanel:
     ) -> None:
         if not isinstance(config, RunConfig):
             raise ConfigError("config", config, "an optwidgets.RunConfig (or None)")
-        self.store = as_store(store)
+        self.store = panel_store(store)
         self.form = ConfigForm(config, tabs, show=show, lock=lock, on_change=self._form_changed)
         self.controls: dict[str, W.Widget] = self.form.controls
         self.runner = BackgroundRunner()
         self.state = "ready"
         self._busy = False
         self._status_text = ""
-        self.train_button = W.Button(description="Train", button_style="success", icon="play")
+        self.train_button = W.Button(
+            description="Train", button_style="success", icon="play",
+            layout=W.Layout(width="92px", flex="0 0 92px"),
+        )  # fmt: skip
         self.stop_button = W.Button(
-            description="Stop",
-            button_style="danger",
-            icon="stop",
-            disabled=True,
-            tooltip="stop within one batch",
-        )
+            description="Stop", button_style="danger", icon="stop", disabled=True,
+            tooltip="stop within one batch", layout=W.Layout(width="80px", flex="0 0 80px"),
+        )  # fmt: skip
         self.train_button.on_click(lambda _: self.train())
         self.stop_button.on_click(lambda _: self.stop())
         self.progress = ProgressView()
-        self.status_html = W.HTML("")
+        self.status_html = W.HTML("", layout=W.Layout(width="auto", min_width="0", margin="0 2px"))
         # stable CSS hooks for notebooks' own styling and for the browser test
         self.train_button.add_class("ow-train")
         self.stop_button.add_class("ow-stop")
         self.status_html.add_class("ow-status")
         self._set_status("ready", "ready: set the controls and press Train")
 
-    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+    def _show_layout(self, children: Sequence[W.Widget], *, classes: Iterable[str] = ()) -> None:
+        """Become the VBox holding ``children`` (call once, at the end of construction)."""
+        W.VBox.__init__(
+            self, children=list(children),
+            layout=W.Layout(width="100%", min_width="0", grid_gap="6px", overflow="visible"),
+        )  # fmt: skip
+        for c in ("ow-dash", *classes):
+            self.add_class(c)
+
+    @property
+    def widget(self) -> W.Widget:
+        """The widget to display or to put in a layout: the panel itself."""
+        return self
 
     # -- config --------------------------------------------------------------------------
     @property
@@ -116,7 +113,7 @@ class RunPanel:
     def _problem(self) -> str | None:
         """Why Train cannot start now (None when it can)."""
         if not self.form.valid:
-            return "; ".join(self.form.errors.values()) or self.form.form_error
+            return self.form.form_error
         return None
 
     def _update_buttons(self) -> None:
@@ -130,7 +127,7 @@ class RunPanel:
     # -- status --------------------------------------------------------------------------
     @property
     def status(self) -> str:
-        """The status line as plain text (``"done: test accuracy 0.975, …"``)."""
+        """The status line as plain text (``"done · baseline · test accuracy 0.975 …"``)."""
         return self._status_text
 
     def _set_status(self, state: str, text: str) -> None:
@@ -149,8 +146,8 @@ class RunPanel:
     def train(self, *, block: bool = False, timeout: float | None = None) -> bool:
         """Start training on a background thread; returns whether it started.
 
-        Nothing starts while a run is going on (a second click does nothing) or while a
-        control holds a refused value. ``block=True`` waits for the end.
+        Nothing starts while a run is going on (a second click does nothing) or while the
+        settings disagree with each other. ``block=True`` waits for the end.
         """
         return self._start(self._job, self._start_text, block=block, timeout=timeout)
 
@@ -171,6 +168,7 @@ class RunPanel:
             self._update_buttons()
             return False
         self._busy = True
+        self.progress.job = ""
         self._set_status("running", status())
         self._update_buttons()
         if not self.runner.start(job, name=f"optwidgets-{type(self).__name__}"):
@@ -185,7 +183,7 @@ class RunPanel:
         """Stop the running job within one batch (status ``stopped``)."""
         if self._busy:
             self.runner.stop()
-            self.progress.label.value = "stopping …"
+            self.progress.show("stopping …")
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the background job to end; True when none is running."""

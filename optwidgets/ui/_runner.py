@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError, DataError
-from optwidgets.runs import RunResult, RunStore
+from optwidgets.runs import RunResult, RunStore, run
 from optwidgets.train.callbacks import Callback
+from optwidgets.viz import format_measure
 
-__all__ = ["BackgroundRunner", "Outcome", "run_safely", "describe"]
+__all__ = ["BackgroundRunner", "Outcome", "run_safely", "describe", "last_step"]
 
 
 class Outcome:
@@ -42,8 +43,6 @@ def run_safely(
 ) -> Outcome:
     """``ow.run`` that never raises: settings refused before the start, or a bug, come back
     as an Outcome with a readable message."""
-    from optwidgets.runs import run
-
     try:
         result = run(cfg, callbacks=list(callbacks), cancel=cancel, store=store)
     except (ConfigError, DataError) as exc:
@@ -53,35 +52,55 @@ def run_safely(
     return Outcome(result, describe(result))
 
 
-def _last_step(result: RunResult) -> int:
+def last_step(result: RunResult) -> int:
+    """The last step a stored run's history records (a stopped run's unfinished epoch
+    is not in its history: prefer the live count when there is one)."""
     h = result.history
     return int(h["step"].max()) if len(h) and "step" in h else 0
 
 
-def describe(result: RunResult) -> str:
-    """One status line for a finished run."""
+def _size_text(result: RunResult) -> str:
+    if not result.size_bytes:
+        return ""
+    text = format_measure(result.size_bytes, "B")
+    detail = [result.size_encoding] if result.size_encoding else []
+    if result.dense_bytes and result.dense_bytes != result.size_bytes:
+        detail.append(f"{result.size_bytes / result.dense_bytes:.2f}× dense")
+    return text + (f" ({', '.join(detail)})" if detail else "")
+
+
+def describe(result: RunResult, *, final: Mapping[str, Any] | None = None) -> str:
+    """One status line for a finished run: state, technique, accuracy, size as saved
+    (encoding, share of the dense size), training time and steps, run id.
+
+    ``final`` is :attr:`ProgressView.final` of the same run: its step count (a stopped
+    run's, mid-epoch) is the one the progress line shows, so both say the same.
+    """
     m = result.metrics or {}
-    acc, f1 = m.get("test_acc"), m.get("f1")
-    scores = ""
+    acc = m.get("test_acc")
+    step = int(final["step"]) if final else last_step(result)
+    where = ""
+    if final and final.get("epochs"):
+        where = f" (epoch {final['epoch']}/{final['epochs']})"
+    parts: list[str] = []
     if acc is not None:
-        scores = f"test accuracy {acc:.3f}" + (f", F1 {f1:.3f}" if f1 is not None else "")
-    size = f", {result.size_bytes:,} bytes" if result.size_bytes else ""
-    timing = f", trained in {result.train_seconds:.1f} s"
+        parts.append(f"test accuracy {acc:.3f}")
+    size = _size_text(result)
+    if size:
+        parts.append(size)
+    parts.append(f"trained {result.train_seconds:.1f} s, {step:,} steps")
     rid = f" · run {result.run_id}"
+    body = " · ".join(parts)
     if result.status == "done":
         early = result.extras.get("early_stopped_epoch")
         note = (
-            (
-                f" (early stopping at epoch {early}, best epoch "
-                f"{result.extras.get('best_epoch', '?')})"
-            )
+            f" · early stopping at epoch {early}, best epoch {result.extras.get('best_epoch', '?')}"
             if early
             else ""
         )
-        return f"done: {scores}{size}{timing}{note}{rid}"
+        return f"done · {result.technique} · {body}{note}{rid}"
     if result.status == "stopped":
-        tail = f"; {scores}" if scores else ""
-        return f"stopped at step {_last_step(result)}{tail}{rid}"
+        return f"stopped at step {step:,}{where} · {result.technique} · {body}{rid}"
     if result.status == "diverged":
         return (
             f"diverged: {result.error}. Try a smaller learning rate, gradient clipping "

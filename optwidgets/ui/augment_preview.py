@@ -13,7 +13,7 @@ Example
 >>> import optwidgets as ow
 >>> ex = ow.Explorer(ow.RunConfig(dataset="digits"), store=tempfile.mkdtemp())
 >>> ex.controls["augment.rotate"].value = 30
->>> ex.augment_preview.refreshes > 1, ex.config.augment
+>>> ex.augment_preview.refreshes >= 1, ex.config.augment
 (True, {'rotate': 30.0})
 """
 
@@ -93,17 +93,20 @@ class AugmentPreview:
     Attributes (for code and tests): ``image`` (``ipywidgets.Image``, PNG), ``new_draw``
     (Button: another random draw), ``message`` (HTML), ``originals`` / ``augmented``
     (the arrays drawn last), ``refreshes`` (how many times it was redrawn), ``widget``.
+
+    ``lazy=True`` draws nothing now (loading the data and the augmentation code takes a
+    second or so): the dashboard calls :meth:`refresh` from its background thread.
     """
 
-    def __init__(self, explorer: Any, *, n: int = 8) -> None:
+    def __init__(self, explorer: Any, *, n: int = 8, lazy: bool = False) -> None:
         self.explorer = explorer
         self.n = n
         self.draw = 0
         self.refreshes = 0
         self.originals: np.ndarray | None = None
         self.augmented: np.ndarray | None = None
-        self.image = W.Image(format="png", layout=W.Layout(max_width="100%"))
-        self.message = W.HTML("")
+        self.image = W.Image(format="png", layout=W.Layout(max_width="100%", height="auto"))
+        self.message = W.HTML("", layout=W.Layout(width="auto", min_width="0"))
         self.new_draw = W.Button(description="New draw", icon="refresh",
                                  tooltip="the same augmentation, other random numbers")
         self.new_draw.on_click(lambda _: self.redraw())
@@ -112,10 +115,14 @@ class AugmentPreview:
                 # Registered after the form's own observer: the config is already updated.
                 w.observe(lambda _change: self.refresh(), names="value")
         self.widget = W.VBox([
-            W.HTML("<b>Preview</b> — training samples of the current dataset (top) and "
-                   "the same samples as a training batch may see them (bottom)."),
-            self.new_draw, self.image, self.message])
-        self.refresh()
+            W.HTML("<b>Preview</b><div class='ow-help'>Training samples of the current dataset "
+                   "(top) and the same samples as a training batch may see them (bottom)."
+                   "</div>"),
+            self.new_draw, self.image, self.message], layout=W.Layout(width="100%"))
+        if not lazy:
+            self.refresh()
+        else:
+            self.message.value = "preview: drawn in a moment …"
 
     def redraw(self) -> None:
         """Another random draw of the same augmentation."""
@@ -147,6 +154,6 @@ class AugmentPreview:
 
 def preview_panel(explorer: Any) -> W.Widget:
     """``Tab.extra`` of the Augmentation tab: builds the preview, keeps it on the Explorer."""
-    preview = AugmentPreview(explorer)
+    preview = AugmentPreview(explorer, lazy=hasattr(explorer, "ready"))
     explorer.augment_preview = preview
     return preview.widget

@@ -4,9 +4,12 @@
 - :class:`OptimizerRace`: SGD, Adam, AdaGrad and RMSprop on the same data, with the
   training time of each in the legend and in a table.
 
-Both are built from the Explorer's parts: a :class:`~optwidgets.ui.ConfigForm` for the
-shared settings, one :class:`~optwidgets.ui.LiveCurves` per run drawing into its own
-trace of one FigureWidget (throttled, batched), a background runner with Stop.
+Both are built from the Explorer's parts and laid out like it (:mod:`optwidgets.ui._layout`):
+an action bar (Train, Stop, progress), the status line, the shared settings in a
+:class:`~optwidgets.ui.ConfigForm` on the left, the plot on the right, the table below.
+One :class:`~optwidgets.ui.LiveCurves` per run draws into its own trace of one
+FigureWidget (throttled, batched); a background runner with Stop. A lesson widget is an
+``ipywidgets.VBox`` like the Explorer.
 
 Example
 -------
@@ -36,8 +39,10 @@ from optwidgets import viz
 from optwidgets.config import OPTIMIZERS, RunConfig
 from optwidgets.core.errors import ConfigError
 from optwidgets.runs import RunResult, RunStore
+from optwidgets.ui._bridge import PageBridge
 from optwidgets.ui._figures import figure_widget, replace_figure
 from optwidgets.ui._form import error_html
+from optwidgets.ui._layout import action_bar, columns, help_html
 from optwidgets.ui._live import LiveCurves, draw_smoothed_trace
 from optwidgets.ui._panel import RunPanel
 from optwidgets.ui._runner import run_safely
@@ -87,21 +92,30 @@ class _Comparison(RunPanel):
             lock=lock,
         )
         self.figure = figure_widget(height=380)
-        self.table = W.HTML("")
-        self.choice_message = W.HTML("")
-        rows: list[W.Widget] = [W.HTML(f"<b>{html.escape(self.title)}</b>")]
+        self.table = W.HTML("", layout=W.Layout(width="auto", overflow="auto hidden"))
+        self.choice_message = W.HTML("", layout=W.Layout(width="auto", min_width="0"))
+        header = W.HTML(f'<span class="ow-title">{html.escape(self.title)}</span>',
+                        layout=W.Layout(flex="0 1 auto", min_width="0"))  # fmt: skip
+        left: list[W.Widget] = [self.choice_widget(), self.choice_message]
         if self.form.visible_tabs():
-            rows.append(self.form.layout())
-        rows += [
-            W.HBox([self.choice_widget(), self.choice_message]),
+            left.append(self.form.layout(height=None))
+        left += [
             self.form.form_message,
-            W.HBox([self.train_button, self.stop_button]),
-            self.progress.widget,
-            self.status_html,
-            self.figure,
-            self.table,
+            W.HTML(
+                help_html(
+                    "The runs go one after another; each one's curve is its "
+                    "own colour, its training time in the legend."
+                )
+            ),
         ]
-        self.widget = W.VBox(rows)
+        children = [
+            PageBridge(),
+            action_bar([header, self.train_button, self.stop_button, self.progress.widget]),
+            self.status_html,
+            columns(left, [self.figure]),
+            self.table,
+        ]  # fmt: skip
+        self._show_layout(children, classes=("ow-lesson",))
         self._update_buttons()
 
     # -- what varies -------------------------------------------------------------------
@@ -143,7 +157,11 @@ class _Comparison(RunPanel):
                     listeners=[self.progress],
                     draw=functools.partial(draw_smoothed_trace, index=i),
                 )
-                outcome = run_safely(base.replace(**changes), [live], cancel, self.store)
+                live._placeholder = False  # the lesson figure has no placeholder text
+                self.progress.job = f"run {i + 1}/{len(variants)} · {label}"
+                outcome = run_safely(
+                    base.replace(**changes), [live, self.progress], cancel, self.store
+                )
                 self._record(i, label, outcome)
             states = [r["status"] for r in self.rows]
             state = (
@@ -265,8 +283,8 @@ class LearningRateExplorer(_Comparison):
             value=", ".join(f"{v:g}" for v in lrs),
             description="learning rates",
             continuous_update=False,
-            style={"description_width": "150px"},
-            layout=W.Layout(width="420px"),
+            style={"description_width": "118px"},
+            layout=W.Layout(width="auto"),
             tooltip="comma-separated, each in (0, 10]",
         )
         self.lrs_text.observe(lambda _: self._update_buttons(), names="value")
@@ -332,7 +350,8 @@ class OptimizerRace(_Comparison):
             value=tuple(optimizers),
             rows=len(OPTIMIZERS),
             description="optimizers",
-            style={"description_width": "150px"},
+            style={"description_width": "118px"},
+            layout=W.Layout(width="auto"),
         )
         self.optimizers.observe(lambda _: self._update_buttons(), names="value")
         super().__init__(config or _lesson_config(), store=store, show=show, lock=lock)

@@ -39,13 +39,24 @@ from optwidgets import viz
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError, unknown_name
 from optwidgets.runs import RunStore
+from optwidgets.train.callbacks import Callback
 from optwidgets.tune import METHODS, OBJECTIVES, SearchResult, parse_space, search
-from optwidgets.ui._figures import LazyFigure, replace_figure
+from optwidgets.ui._bridge import PageBridge
+from optwidgets.ui._figures import figure_widget, replace_figure
 from optwidgets.ui._form import error_html
-from optwidgets.ui._panel import as_store, status_html
-from optwidgets.ui._runner import BackgroundRunner
+from optwidgets.ui._layout import PlotSlot, action_bar, columns, flow, help_html, status_html
+from optwidgets.ui._live import ProgressView
+from optwidgets.ui._panel import panel_store
+from optwidgets.ui._runner import BackgroundRunner, Outcome
 
-__all__ = ["SearchPanel", "KnobRow", "DEFAULT_KNOBS", "OBJECTIVE_CHOICES", "METHOD_CHOICES"]
+__all__ = [
+    "SearchPanel",
+    "KnobRow",
+    "DEFAULT_KNOBS",
+    "OBJECTIVE_CHOICES",
+    "METHOD_CHOICES",
+    "RANGE_HELP",
+]
 
 # The knobs offered, with a starting range (the text form of a search space), and
 # whether they are ticked at first. Any other RunConfig field goes in "more fields".
@@ -80,24 +91,51 @@ METHOD_CHOICES = [
 _TABLE_COLUMNS = ("number", "state", "duration", "run_id")
 
 
+RANGE_HELP = (
+    "Ranges: <code>log:1e-4:1e-1</code> log-uniform (rates), <code>float:0:0.5</code> uniform, "
+    "<code>int:1:5</code> whole numbers, <code>choice:adam,sgd</code> one of a list "
+    "(<code>|</code> inside a choice separates a tuple: <code>choice:32|64,128</code> is "
+    "(32, 64) or 128). A 4th number sets how many points a grid puts on a range "
+    "(<code>float:0:0.9:4</code>)."
+)
+
+
+class _TrialLabel(Callback):
+    """Tells the progress line which trial is going (``trial 3/12``)."""
+
+    def __init__(self, progress: Any, total: int) -> None:
+        self.progress, self.total, self.index = progress, total, 0
+
+    def on_run_start(self, run: Any) -> None:
+        self.index += 1
+        self.progress.job = f"trial {self.index}/{self.total}"
+
+
 class KnobRow:
     """One searchable field: a checkbox (search it or not) and its range as text."""
 
     def __init__(self, field: str, spec: str, enabled: bool) -> None:
         self.field = field
         self.enabled = W.Checkbox(
-            value=enabled, description=field, indent=False, layout=W.Layout(width="150px")
+            value=enabled,
+            description=field,
+            indent=False,
+            layout=W.Layout(width="118px", flex="0 0 118px"),
+            tooltip=f"search {field}",
         )
         self.spec = W.Text(
             value=spec,
-            layout=W.Layout(width="240px"),
+            layout=W.Layout(flex="1 1 120px", width="auto", min_width="0"),
             tooltip="log:low:high, float:low:high, int:low:high or choice:a,b,c",
+            continuous_update=False,
         )
-        self.widget = W.HBox([self.enabled, self.spec])
+        self.widget = W.HBox(
+            [self.enabled, self.spec], layout=W.Layout(width="100%", overflow="hidden")
+        )
 
 
 class SearchPanel:
-    """A sweep of the config's fields with Optuna, drawn live (see the module doc).
+    """A search over the config's fields with Optuna, drawn live (see the module doc).
 
     Parameters
     ----------
@@ -127,13 +165,13 @@ class SearchPanel:
         *,
         explorer: Any = None,
         min_interval: float = 0.5,
-        height: int = 320,
+        height: int = 240,
     ) -> None:
         if cfg is not None and not isinstance(cfg, RunConfig):
             raise ConfigError("cfg", cfg, "an optwidgets.RunConfig (or None)")
         self.explorer = explorer
         self._config = cfg if cfg is not None else RunConfig()
-        self.store = explorer.store if explorer is not None else as_store(store)
+        self.store = explorer.store if explorer is not None else panel_store(store)
         self.min_interval = float(min_interval)
         self.result: SearchResult | None = None
         self.error: str | None = None
@@ -149,102 +187,120 @@ class SearchPanel:
 
     # -- widgets ---------------------------------------------------------------------------
     def _build(self, height: int) -> None:
-        style = {"description_width": "110px"}
+        style = {"description_width": "70px"}
         self.method = W.Dropdown(
-            options=METHOD_CHOICES, value="bayes", description="method", style=style
-        )
+            options=METHOD_CHOICES, value="bayes", description="method", style=style,
+            layout=W.Layout(width="auto"),
+        )  # fmt: skip
         self.n_trials = W.BoundedIntText(
-            value=12,
-            min=1,
-            max=10_000,
-            description="trials",
-            style=style,
-            layout=W.Layout(width="220px"),
-        )
+            value=12, min=1, max=10_000, description="trials", style=style,
+            layout=W.Layout(flex="1 1 120px", width="auto", min_width="0"),
+        )  # fmt: skip
         self.objectives = W.Dropdown(
-            options=OBJECTIVE_CHOICES, value=("test_acc",), description="objectives", style=style
-        )
+            options=OBJECTIVE_CHOICES, value=("test_acc",), description="objectives",
+            style=style, layout=W.Layout(width="auto"),
+        )  # fmt: skip
         self.n_workers = W.BoundedIntText(
-            value=1,
-            min=1,
-            max=max(os.cpu_count() or 1, 1),
-            description="workers",
-            style=style,
-            layout=W.Layout(width="220px"),
+            value=1, min=1, max=max(os.cpu_count() or 1, 1), description="workers",
+            style=style, layout=W.Layout(flex="1 1 120px", width="auto", min_width="0"),
             tooltip="trials at once (local processes)",
-        )
+        )  # fmt: skip
         self.prune = W.Checkbox(
-            value=True, description="prune weak trials (one objective)", indent=False
-        )
+            value=True, description="prune weak trials (one objective)", indent=False,
+            layout=W.Layout(width="auto"),
+        )  # fmt: skip
         self.knobs = {f: KnobRow(f, spec, on) for f, (spec, on) in DEFAULT_KNOBS.items()}
         self.more = W.Textarea(
-            placeholder="more fields, one per line: label_smoothing… e.g.\nmomentum=float:0.5:0.99",
-            layout=W.Layout(width="400px", height="60px"),
+            placeholder="more fields, one per line, e.g.\nmomentum=float:0.5:0.99",
+            layout=W.Layout(width="auto", height="52px"),
         )
         self.start_button = W.Button(
-            description="Start search", icon="search", button_style="success"
-        )
+            description="Start search", icon="search", button_style="success",
+            layout=W.Layout(width="auto", flex="0 0 auto"),
+        )  # fmt: skip
         self.stop_button = W.Button(
-            description="Stop",
-            icon="stop",
-            button_style="danger",
-            disabled=True,
+            description="Stop", icon="stop", button_style="danger", disabled=True,
             tooltip="stop the running trial and the search",
-        )
+            layout=W.Layout(width="auto", flex="0 0 auto"),
+        )  # fmt: skip
         self.start_button.on_click(lambda _: self.start())
         self.stop_button.on_click(lambda _: self.stop())
-        self.status = W.HTML(status_html("ready", "ready: tick knobs, set ranges, Start"))
-        self.table = W.HTML("")
-        # made on the first redraw: each FigureWidget ships plotly's ~5 MB bundle when shown
-        self._figures = {k: LazyFigure(height=height) for k in ("history", "parallel", "pareto")}
-        self._pareto_box = self._figures["pareto"].widget
+        self.status = W.HTML(status_html("ready", "ready: tick knobs, set ranges, Start"),
+                             layout=W.Layout(width="auto", min_width="0"))  # fmt: skip
+        self.status.add_class("ow-status")
+        self.status_text = "ready: tick knobs, set ranges, Start"
+        self.progress = self.explorer.progress if self.explorer is not None else ProgressView()
+        self.table = W.HTML("", layout=W.Layout(width="auto", overflow="auto hidden"))
+        # filled on the first redraw: each FigureWidget ships plotly's ~5 MB bundle
+        inside = self.explorer is not None
+        flex = "1 1 100%" if inside else "1 1 380px"
+        self._slots = {
+            "history": PlotSlot(height, "The objective of each trial appears here", flex=flex),
+            "parallel": PlotSlot(height, "Each trial's settings, as lines", flex=flex),
+            "pareto": PlotSlot(height, "The Pareto front of two objectives", flex=flex),
+        }
+        self._pareto_box = self._slots["pareto"].widget
         self._pareto_box.layout.display = "none"
         if self.explorer is not None:  # Start exactly when Train could start
             W.dlink((self.explorer.train_button, "disabled"), (self.start_button, "disabled"))
             W.dlink((self.explorer.stop_button, "disabled"), (self.stop_button, "disabled"))
-        self._rows = W.VBox([r.widget for r in self.knobs.values()])
-        self.widget = W.VBox(
-            [
-                W.HTML(
-                    "<b>Hyperparameter search</b> — each trial is a run; tick the knobs to "
-                    "search and give their ranges."
-                ),
-                W.HBox(
-                    [
-                        W.VBox(
-                            [
-                                self.method,
-                                self.objectives,
-                                self.n_trials,
-                                self.n_workers,
-                                self.prune,
-                            ]
-                        ),
-                        W.VBox([self._rows, self.more]),
-                    ]
-                ),
-                W.HBox([self.start_button, self.stop_button]),
-                self.status,
-                W.HBox([self._figures["history"].widget, self._pareto_box]),
-                self._figures["parallel"].widget,
-                self.table,
-            ]
-        )
+        self._rows = W.VBox([r.widget for r in self.knobs.values()],
+                            layout=W.Layout(width="100%"))  # fmt: skip
+        settings = [
+            W.HTML(
+                "<b>Hyperparameter search</b>"
+                + help_html("Each trial is a run; tick the knobs to search and give ranges.")
+            ),
+            self.method,
+            self.objectives,
+            W.HBox([self.n_trials, self.n_workers], layout=W.Layout(width="100%")),
+            self.prune,
+            W.HTML(help_html(RANGE_HELP)),
+            self._rows,
+            self.more,
+        ]
+        buttons = W.HBox([self.start_button, self.stop_button],
+                         layout=W.Layout(grid_gap="4px"))  # fmt: skip
+        plots = flow([s.widget for s in self._slots.values()], gap="8px")
+        if inside:  # the Explorer's tab: a narrow pane that scrolls
+            self.widget = W.VBox(
+                [*settings, buttons, self.status, plots, self.table],
+                layout=W.Layout(width="100%"),
+            )
+        else:  # on its own: the dashboard's two columns
+            self.widget = W.VBox(
+                [
+                    action_bar([W.HTML('<span class="ow-title">Hyperparameter search</span>'),
+                                buttons, self.progress.widget]),
+                    self.status,
+                    columns(settings, [plots]),
+                    self.table,
+                ],
+                layout=W.Layout(width="100%"),
+            )  # fmt: skip
+            self.widget.add_class("ow-dash")
+            self.widget.children = (PageBridge(), *self.widget.children)
 
     @property
     def history(self) -> Any:
         """The optimization-history FigureWidget (None before the first drawing)."""
-        return self._figures["history"]._figure
+        return self._slots["history"].figure
 
     @property
     def parallel(self) -> Any:
         """The parallel-coordinates FigureWidget (None before the first drawing)."""
-        return self._figures["parallel"]._figure
+        return self._slots["parallel"].figure
 
     @property
     def pareto(self) -> Any:
         """The Pareto-front FigureWidget (None unless several objectives were drawn)."""
-        return self._figures["pareto"]._figure
+        return self._slots["pareto"].figure
+
+    def _figure(self, name: str) -> Any:
+        slot = self._slots[name]
+        if slot.figure is None:
+            slot.show(figure_widget(height=slot.height))
+        return slot.figure
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
@@ -354,18 +410,23 @@ class SearchPanel:
         return self.runner.wait(timeout)
 
     def _job(self, cancel: threading.Event) -> Any:
-        from optwidgets.ui._runner import Outcome
-
         live = self._live
         kw = {
             k: live[k]
             for k in ("space", "method", "sampler", "n_trials", "objectives", "n_workers", "pruner")
         }
         state, text, outcome = "error", "search ended", None
+        run_cbs: list[Any] = []
+        if kw["n_workers"] == 1:  # trials in this process: their curves and progress live
+            run_cbs = [_TrialLabel(self.progress, kw["n_trials"])]
+            run_cbs += (
+                self.explorer.run_callbacks() if self.explorer is not None else [self.progress]
+            )
         try:
             self.result = search(
-                live["cfg"], store=self.store, cancel=cancel, callbacks=[self._trial_done], **kw
-            )
+                live["cfg"], store=self.store, cancel=cancel, callbacks=[self._trial_done],
+                run_callbacks=run_cbs, **kw,
+            )  # fmt: skip
             state = "stopped" if cancel.is_set() else "done"
             text = self._summary(self.result)
             outcome = self._outcome(text)
@@ -384,8 +445,6 @@ class SearchPanel:
 
     def _outcome(self, text: str) -> Any:
         """For the Explorer: the best trial's stored run as the Outcome's result."""
-        from optwidgets.ui._runner import Outcome
-
         best = self.result.best if self.result is not None else None
         best = best[0] if isinstance(best, list) and best else best
         run = None
@@ -456,7 +515,7 @@ class SearchPanel:
                 f"{len(frame)} / {self._live.get('n_trials', '?')} trials · "
                 f"best {objs[0]} {best:.4f}"
                 if len(done)
-                else f"{len(frame)} trials, none complete yet …",
+                else f"{_trials(len(frame))}, none complete yet …",
             )
         show = [
             c
@@ -478,7 +537,7 @@ class SearchPanel:
         if len(done) == 0:
             return
         direction = OBJECTIVES[objs[0]]
-        history = self._figures["history"].get()
+        history = self._figure("history")
         replace_figure(
             history,
             viz.optimization_history(
@@ -487,14 +546,14 @@ class SearchPanel:
         )
         history.layout.yaxis.title.text = viz.axis_label(objs[0])
         replace_figure(
-            self._figures["parallel"].get(),
+            self._figure("parallel"),
             viz.parallel_coordinates(
                 frame, objective=first, direction=direction, title="Parallel coordinates"
             ),
         )
         if len(objs) > 1:
             replace_figure(
-                self._figures["pareto"].get(),
+                self._figure("pareto"),
                 viz.pareto_trials(
                     frame,
                     x="values_1",
@@ -534,3 +593,7 @@ class SearchPanel:
         else:
             tail = "no trial completed"
         return f"search done in {res.wall_seconds:.1f} s: {parts} · {tail}"
+
+
+def _trials(n: int) -> str:
+    return f"{n} trial" + ("s" if n != 1 else "")

@@ -30,9 +30,12 @@ from optwidgets.viz._loss_curves import (
     TRACE_VAL_LOSS,
     LossCurveData,
     Series,
+    hide_axes,
     loss_curve_data,
     loss_curves,
     overlay_curves,
+    recolor_loss_curves,
+    show_axes,
     update_loss_curves,
 )
 from optwidgets.viz._pareto import pareto_front
@@ -51,14 +54,27 @@ from optwidgets.viz._search import (
 from optwidgets.viz._sensitivity import sensitivity_heatmap, sensitivity_table
 from optwidgets.viz._series import decimate, smooth_ema
 from optwidgets.viz._summary import bar_with_error, line_vs, mean_std
-from optwidgets.viz._tradeoff import DEFAULT_HOVER, TRACE_PARETO, tradeoff
+from optwidgets.viz._ticks import format_measure, unit_ticks
+from optwidgets.viz._tradeoff import (
+    DEFAULT_HOVER,
+    TRACE_FAILED,
+    TRACE_LATEST,
+    TRACE_PARETO,
+    placeholder,
+    tradeoff,
+)
 from optwidgets.viz.style import (
     AXIS_LABELS,
+    AXIS_UNITS,
+    FAILED_COLOR,
+    FAMILIES,
+    FAMILY_COLORS,
     TEMPLATE,
     X_CHOICES,
     Y_CHOICES,
     axis_label,
     technique_color,
+    technique_family,
     technique_symbol,
 )
 
@@ -71,6 +87,9 @@ __all__ = [
     "loss_curve_data",
     "update_loss_curves",
     "overlay_curves",
+    "hide_axes",
+    "show_axes",
+    "recolor_loss_curves",
     "LossCurveData",
     "Series",
     "TRACE_TRAIN_RAW",
@@ -81,8 +100,14 @@ __all__ = [
     # trade-off
     "pareto_front",
     "tradeoff",
+    "placeholder",
     "TRACE_PARETO",
+    "TRACE_LATEST",
+    "TRACE_FAILED",
     "DEFAULT_HOVER",
+    # units
+    "format_measure",
+    "unit_ticks",
     # classification
     "confusion_matrix",
     "confusion_data",
@@ -112,9 +137,14 @@ __all__ = [
     # style
     "TEMPLATE",
     "AXIS_LABELS",
+    "AXIS_UNITS",
+    "FAMILIES",
+    "FAMILY_COLORS",
+    "FAILED_COLOR",
     "X_CHOICES",
     "Y_CHOICES",
     "axis_label",
     "technique_color",
+    "technique_family",
     "technique_symbol",
 ]

@@ -72,6 +72,7 @@ def decision_boundary(
     y: np.ndarray,
     *,
     class_names: Sequence[str] | None = None,
+    compact: bool = False,
     title: str | None = None,
 ) -> go.Figure:
     """Predicted class probability over a grid, with the data points drawn on top.
@@ -92,6 +93,8 @@ def decision_boundary(
         Their classes, 0..K-1.
     class_names : sequence of str, optional
         Legend names of the classes (default ``"class 0"``, ...).
+    compact : bool
+        For a small panel (~250 px): no colour bar, no legend, small markers and margins.
     title : str, optional
 
     Returns
@@ -132,6 +135,7 @@ def decision_boundary(
                 opacity=0.75,
                 colorscale=[[0, BINARY_COLORS[0]], [0.5, "#ffffff"], [1, BINARY_COLORS[1]]],
                 line={"width": 0},
+                showscale=not compact,
                 colorbar={"title": {"text": f"P({names[1]})"}},
                 hovertemplate="(%{x:.2f}, %{y:.2f})<br>P = %{z:.2f}<extra></extra>",
             )
@@ -173,7 +177,11 @@ def decision_boundary(
                 y=pts[:, 1],
                 mode="markers",
                 name=str(names[c]),
-                marker={"color": colors[c], "size": 7, "line": {"width": 1, "color": "white"}},
+                marker={
+                    "color": colors[c],
+                    "size": 5 if compact else 7,
+                    "line": {"width": 0.5 if compact else 1, "color": "white"},
+                },
                 hovertemplate=f"{names[c]}<br>(%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
             )
         )
@@ -182,4 +190,12 @@ def decision_boundary(
         fig.update_xaxes(range=[float(ax.min()), float(ax.max())], showgrid=False)
         fig.update_yaxes(range=[float(ay.min()), float(ay.max())], showgrid=False)
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
+    if compact:
+        fig.update_layout(
+            showlegend=False,
+            margin={"l": 36, "r": 8, "t": 36, "b": 30},
+            title={"font": {"size": 13}},
+        )
+        fig.update_xaxes(title_standoff=2)
+        fig.update_yaxes(title_standoff=2)
     return fig

@@ -15,7 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from optwidgets.viz._series import decimate, smooth_ema
-from optwidgets.viz.style import PALETTE, SPLIT_COLORS, axis_label, finish
+from optwidgets.viz.style import FAMILY_COLORS, PALETTE, axis_label, finish
 
 __all__ = [
     "TRACE_TRAIN_RAW",
@@ -29,6 +29,10 @@ __all__ = [
     "loss_curves",
     "update_loss_curves",
     "overlay_curves",
+    "hide_axes",
+    "show_axes",
+    "recolor_loss_curves",
+    "ACC_COLOR",
 ]
 
 # Trace names of loss_curves(), in trace order (fig.data[i].name == LOSS_CURVE_TRACES[i]).
@@ -108,12 +112,17 @@ def loss_curve_data(
     )
 
 
+ACC_COLOR = "#555"  # the accuracy line: dark grey, dotted, on its own axis
+
+
 def loss_curves(
     history: pd.DataFrame,
     *,
     smoothing: float = 0.6,
     max_points: int = 500,
     log_y: bool = False,
+    color: str | None = None,
+    empty_text: str | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """Loss per step (raw, faint, and smoothed), val loss and val accuracy per epoch.
@@ -121,6 +130,9 @@ def loss_curves(
     Accuracy is on a secondary y axis on the right. An empty history gives the same four
     traces with no points (names and order in :data:`LOSS_CURVE_TRACES`), so a
     ``FigureWidget`` can be made before a run and filled by :func:`update_loss_curves`.
+    Colour is the run's technique family (:func:`~optwidgets.viz.technique_color`), as on
+    the trade-off plot; train and validation differ by line style (solid, dashed with
+    markers), accuracy is dotted grey.
 
     Parameters
     ----------
@@ -132,6 +144,11 @@ def loss_curves(
         Most points drawn per train curve.
     log_y : bool
         Logarithmic loss axis.
+    color : str, optional
+        Colour of the loss lines (default: the baseline family's grey).
+    empty_text : str, optional
+        With an empty history: axes hidden and this text in the middle (a placeholder);
+        :func:`show_axes` brings the axes back when points arrive.
     title : str, optional
 
     Returns
@@ -146,7 +163,8 @@ def loss_curves(
     True
     """
     data = loss_curve_data(history, smoothing=smoothing, max_points=max_points)
-    train, val, acc = SPLIT_COLORS["train"], SPLIT_COLORS["val"], SPLIT_COLORS["acc"]
+    train = val = color or FAMILY_COLORS["baseline"]
+    acc = ACC_COLOR
     fig = go.Figure(
         [
             go.Scatter(
@@ -173,7 +191,8 @@ def loss_curves(
                 y=data.val_loss.y,
                 name=TRACE_VAL_LOSS,
                 mode="lines+markers",
-                line={"color": val, "width": 2},
+                line={"color": val, "width": 2, "dash": "dash"},
+                marker={"size": 6},
                 hovertemplate="step %{x}<br>val loss %{y:.4g}<extra></extra>",
             ),
             go.Scatter(
@@ -182,7 +201,8 @@ def loss_curves(
                 name=TRACE_VAL_ACC,
                 yaxis="y2",
                 mode="lines+markers",
-                line={"color": acc, "width": 2, "dash": "dash"},
+                line={"color": acc, "width": 1.5, "dash": "dot"},
+                marker={"size": 5, "symbol": "diamond"},
                 hovertemplate="step %{x}<br>val accuracy %{y:.4g}<extra></extra>",
             ),
         ]
@@ -204,6 +224,58 @@ def loss_curves(
         hovermode="x",
         uirevision="loss_curves",
     )
+    if empty_text is not None and not any(len(t.x) for t in fig.data):
+        hide_axes(fig, empty_text)
+    return fig
+
+
+def hide_axes(fig: go.Figure, text: str) -> go.Figure:
+    """Placeholder state of a :func:`loss_curves` figure: axes, grid and legend hidden,
+    ``text`` in the middle. Returns the figure."""
+    fig.update_layout(
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        yaxis2={"visible": False},
+        showlegend=False,
+        annotations=[
+            {
+                "text": text,
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.5,
+                "y": 0.5,
+                "showarrow": False,
+                "font": {"size": 14, "color": "#777"},
+            }
+        ],
+    )
+    return fig
+
+
+def show_axes(fig: go.Figure) -> go.Figure:
+    """Undo :func:`hide_axes` (axes, legend back; the text gone). Works on a FigureWidget
+    inside ``batch_update``.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> fig = loss_curves(pd.DataFrame(), empty_text="Press Train")
+    >>> fig.layout.xaxis.visible, show_axes(fig).layout.xaxis.visible
+    (False, True)
+    """
+    fig.layout.annotations = ()
+    fig.layout.showlegend = True
+    for axis in ("xaxis", "yaxis", "yaxis2"):
+        fig.layout[axis].visible = True
+    return fig
+
+
+def recolor_loss_curves(fig: go.Figure, color: str) -> go.Figure:
+    """Give the loss traces of a :func:`loss_curves` figure another colour (a new run of
+    another technique family); accuracy keeps its grey."""
+    for trace in fig.data:
+        if trace.name in (TRACE_TRAIN_RAW, TRACE_TRAIN_SMOOTH, TRACE_VAL_LOSS):
+            trace.line.color = color
     return fig
 
 
@@ -242,7 +314,9 @@ def overlay_curves(
     smoothing: float | None = None,
     max_points: int = 500,
     labels: Mapping[str, str] | None = None,
+    colors: Mapping[str, str] | None = None,
     log_y: bool = False,
+    empty_text: str | None = None,
     title: str | None = None,
 ) -> go.Figure:
     """One line per run (``run_id`` column) for one split/metric, to compare runs.
@@ -260,7 +334,12 @@ def overlay_curves(
         Most points per run.
     labels : mapping run_id -> str, optional
         Legend names (default: the run_id). Traces carry ``customdata`` = run_id.
+    colors : mapping run_id -> str, optional
+        Line colours (e.g. each run's technique family); runs sharing a colour get
+        different dashes. Default: the palette, one colour per run.
     log_y : bool
+    empty_text : str, optional
+        What the plot says when there is no run to draw (axes hidden).
     title : str, optional
 
     Returns
@@ -279,18 +358,22 @@ def overlay_curves(
     if smoothing is None:
         smoothing = 0.6 if split == "train" else 0.0
     fig = go.Figure()
+    used: dict[str, int] = {}
     if len(history) and "run_id" in history.columns:
         for i, (run_id, part) in enumerate(history.groupby("run_id", sort=False)):
             s = _series(part, split, metric)
             x, y = decimate(s.x, smooth_ema(s.y, smoothing), max_points, method="stride")
             name = str(labels.get(run_id, run_id) if labels else run_id)
+            color = (colors or {}).get(str(run_id)) or PALETTE[i % len(PALETTE)]
+            dash = _DASHES[used.get(color, 0) % len(_DASHES)]
+            used[color] = used.get(color, 0) + 1
             fig.add_trace(
                 go.Scatter(
                     x=x,
                     y=y,
                     name=name,
                     mode="lines" if split == "train" else "lines+markers",
-                    line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+                    line={"color": color, "width": 2, "dash": dash},
                     customdata=np.full(len(x), str(run_id), dtype=object),
                     hovertemplate=f"{name}<br>step %{{x}}<br>{split} {metric} %{{y:.4g}}<extra></extra>",
                 )
@@ -298,4 +381,9 @@ def overlay_curves(
     finish(fig, title=title, x_title=axis_label("step"), y_title=f"{split} {metric}")
     fig.update_yaxes(type="log" if log_y else "linear")
     fig.update_layout(hovermode="closest", legend={"title": {"text": "run"}})
+    if empty_text is not None and not len(fig.data):
+        hide_axes(fig, empty_text)
     return fig
+
+
+_DASHES = ("solid", "dash", "dot", "dashdot", "longdash")

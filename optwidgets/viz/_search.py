@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from optwidgets.viz._pareto import pareto_front
 from optwidgets.viz._scatter import format_value, hover_lines
+from optwidgets.viz._ticks import value_range
 from optwidgets.viz._tradeoff import finite_rows, front_trace
 from optwidgets.viz.style import PALETTE, axis_label, finish
 
@@ -28,6 +29,7 @@ __all__ = [
     "parallel_coordinates_data",
     "parallel_coordinates",
     "pareto_trials",
+    "value_range",
 ]
 
 TRACE_OBJECTIVE = "Objective value"
@@ -154,7 +156,26 @@ def optimization_history(
             ),
         ]
     )
-    return finish(fig, title=title, x_title="Trial", y_title=_label(objective))
+    finish(fig, title=title, x_title="Trial", y_title=_label(objective))
+    _tidy_axes(fig, data["number"].to_numpy(dtype=np.float64), data["value"].to_numpy())
+    return fig
+
+
+def _tidy_axes(fig: go.Figure, x: np.ndarray, y: np.ndarray) -> None:
+    """Ranges right for 1 to N trials: whole trial numbers on x, y padded (see
+    :func:`value_range`), the title clear of the axis titles."""
+    y_range = value_range(y)
+    if y_range is not None:
+        fig.update_yaxes(range=y_range)
+    if x.size:
+        lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
+        fig.update_xaxes(range=[lo - 0.5, hi + 0.5])
+        if hi - lo <= 12:
+            fig.update_xaxes(dtick=1, tick0=0)
+    fig.update_layout(
+        title={"x": 0.5, "xanchor": "center", "y": 0.98, "yanchor": "top", "font": {"size": 14}},
+        margin={"t": 40},
+    )
 
 
 def parallel_coordinates_data(
@@ -219,7 +240,13 @@ def parallel_coordinates_data(
                 )
             else:
                 dim["values"] = v
+                if v.size and v.min() == v.max():  # one trial (or all equal): room around it
+                    d = abs(v[0]) * 0.1 or 1.0
+                    dim["range"] = [float(v[0] - d), float(v[0] + d)]
         dims.append(dim)
+    obj = dims[0]["values"]
+    if isinstance(obj, np.ndarray) and obj.size:
+        dims[0]["range"] = value_range(obj)
     return dims
 
 
@@ -332,9 +359,12 @@ def pareto_trials(
                 "<extra></extra>",
             )
         )
-    return finish(
-        fig,
-        title=title,
-        x_title=x_title or _label(x),
-        y_title=y_title or _label(y),
+    finish(fig, title=title, x_title=x_title or _label(x), y_title=y_title or _label(y))
+    y_range = value_range(done[y].to_numpy(dtype=np.float64)) if len(done) else None
+    if y_range is not None:
+        fig.update_yaxes(range=y_range)
+    fig.update_layout(
+        title={"x": 0.5, "xanchor": "center", "y": 0.98, "yanchor": "top", "font": {"size": 14}},
+        margin={"t": 40},
     )
+    return fig

@@ -1,16 +1,18 @@
 """One visual vocabulary for every optwidgets figure: template, colours, symbols, labels.
 
-A technique always has the same colour and the same marker symbol, in every figure and
-every notebook, so a reader learns "orange triangle = distilled" once. Colours encode the
-exact technique; symbols encode its family (pruning, quantization, distillation, low rank),
-and combinations (``"prune-filter+int8"``) get a star. Labels unknown here get a colour and
-a symbol picked by a stable hash of the label, so they too keep them between sessions.
+A colour means one thing everywhere: the technique *family* of a run (baseline, pruning,
+quantization, distillation, low rank, combined), in the trade-off plot, its legend, the
+runs grid and the live curves of a run, in every notebook, so a reader learns "green =
+pruned" once. Symbols tell techniques of a family apart (``int8`` a diamond, simulated
+k-bit a wide diamond) and combinations (``"prune-filter+int8"``) get a star. Labels
+unknown here get a colour and a symbol picked by a stable hash of the label, so they too
+keep them between sessions. Runs that failed or diverged are drawn in :data:`FAILED_COLOR`.
 
 Example
 -------
->>> from optwidgets.viz.style import technique_color, technique_symbol, axis_label
->>> technique_color("baseline"), technique_symbol("prune-filter")
-('#4d4d4d', 'square')
+>>> from optwidgets.viz.style import technique_color, technique_family, axis_label
+>>> technique_family("sim-4bit"), technique_color("sim-4bit") == technique_color("int8")
+('quantization', True)
 >>> axis_label("latency_ms")
 'Latency, batch 1 (ms)'
 """
@@ -26,6 +28,11 @@ import plotly.io as pio
 __all__ = [
     "TEMPLATE",
     "PALETTE",
+    "FAMILIES",
+    "FAMILY_COLORS",
+    "FAILED_COLOR",
+    "technique_family",
+    "AXIS_UNITS",
     "TECHNIQUE_COLORS",
     "TECHNIQUE_SYMBOLS",
     "SPLIT_COLORS",
@@ -53,22 +60,73 @@ PALETTE: tuple[str, ...] = (
     "#17becf",
 )
 
-# One colour per technique label as `experiment` writes it; families share a hue range.
-TECHNIQUE_COLORS: dict[str, str] = {
+# Technique families, in legend order, and their one colour each.
+FAMILIES: tuple[str, ...] = (
+    "baseline",
+    "pruning",
+    "quantization",
+    "distillation",
+    "low rank",
+    "combined",
+)
+FAMILY_COLORS: dict[str, str] = {
     "baseline": "#4d4d4d",  # grey: the reference everything is compared with
-    "prune-weight": "#74c476",  # greens: pruning
-    "prune-neuron": "#31a354",
-    "prune-filter": "#006d2c",
-    "int8": "#08519c",  # blues: real low-precision types
-    "fp16": "#3182bd",
-    "bf16": "#6baed6",
-    "sim-2bit": "#54278f",  # purples: simulated k-bit quantization, darker = fewer bits
-    "sim-3bit": "#6a51a3",
-    "sim-4bit": "#807dba",
-    "sim-6bit": "#9e9ac8",
-    "sim-8bit": "#bcbddc",
-    "distill": "#e6550d",  # orange: knowledge distillation
-    "lowrank": "#a50f15",  # red: low-rank factorization
+    "pruning": "#2ca02c",  # green
+    "quantization": "#1f77b4",  # blue: int8, fp16, bf16 and simulated k-bit
+    "distillation": "#ff7f0e",  # orange
+    "low rank": "#d62728",  # red
+    "combined": "#9467bd",  # purple: several techniques in one run
+}
+FAILED_COLOR = "#b8b8b8"  # failed and diverged runs: drawn apart, never on a front
+_QUANT_TYPES = ("int8", "fp16", "bf16", "int4")
+
+
+def technique_family(technique: object) -> str:
+    """The family of a technique label as a run writes it (``"prune-filter-agp"`` ->
+    ``"pruning"``); an unknown label is its own family.
+
+    Example
+    -------
+    >>> [technique_family(t) for t in ("baseline", "prune-weight", "int8-dynamic",
+    ...                                "sim-2bit-act", "distill", "lowrank", "distill+int8")]
+    ['baseline', 'pruning', 'quantization', 'quantization', 'distillation', 'low rank', 'combined']
+    """
+    label = str(technique)
+    if "+" in label:
+        return "combined"
+    if label in ("baseline", "", "None", "nan"):
+        return "baseline"
+    if label.startswith("prune"):
+        return "pruning"
+    if label.startswith("sim-") or label.split("-")[0] in _QUANT_TYPES:
+        return "quantization"
+    if label.startswith("distill"):
+        return "distillation"
+    if label.startswith("lowrank"):
+        return "low rank"
+    return label
+
+
+# The colour of each technique label a run writes: its family's (kept as a table so code
+# can list the known labels).
+TECHNIQUE_COLORS: dict[str, str] = {
+    label: FAMILY_COLORS[technique_family(label)]
+    for label in (
+        "baseline",
+        "prune-weight",
+        "prune-neuron",
+        "prune-filter",
+        "int8",
+        "fp16",
+        "bf16",
+        "sim-2bit",
+        "sim-3bit",
+        "sim-4bit",
+        "sim-6bit",
+        "sim-8bit",
+        "distill",
+        "lowrank",
+    )
 }
 
 # One marker symbol per technique family.
@@ -82,7 +140,6 @@ TECHNIQUE_SYMBOLS: dict[str, str] = {
     "combo": "star",
 }
 _FALLBACK_SYMBOLS = ("pentagon", "hexagon", "triangle-down", "x", "hourglass", "bowtie")
-_QUANT_TYPES = ("int8", "fp16", "bf16", "int4")
 
 SPLIT_COLORS: dict[str, str] = {
     "train": "#1f77b4",
@@ -118,17 +175,31 @@ AXIS_LABELS: dict[str, str] = {
     "acc": "Accuracy",
     "layer": "Layer",
     "technique": "Technique",
+    "dense_bytes": "Dense fp32 size (bytes)",
     "duration_s": "Duration (s)",
     "number": "Trial",
+}
+# The unit of a measure, for tick labels: "B" (bytes: 10 kB), "ms", "s", "" (a count: 10k).
+AXIS_UNITS: dict[str, str] = {
+    "size_bytes": "B",
+    "dense_bytes": "B",
+    "sparse_bytes": "B",
+    "packed_bytes": "B",
+    "latency_ms": "ms",
+    "latency_ms_b256": "ms",
+    "train_seconds": "s",
+    "params": "",
+    "nonzero_params": "",
 }
 # The measures a trade-off plot offers on each axis (for the UI's dropdowns).
 X_CHOICES: tuple[str, ...] = (
     "size_bytes",
+    "nonzero_params",
+    "params",
     "latency_ms",
     "latency_ms_b256",
-    "params",
-    "nonzero_params",
     "train_seconds",
+    "dense_bytes",
     "sparse_bytes",
     "packed_bytes",
 )
@@ -165,19 +236,19 @@ def _stable_pick(label: str, choices: tuple[str, ...]) -> str:
 
 
 def technique_color(technique: str) -> str:
-    """The colour of a technique label (stable for labels not listed in TECHNIQUE_COLORS).
+    """The colour of a technique label: its family's (a stable pick for unknown labels).
 
     Example
     -------
-    >>> technique_color("distill")
-    '#e6550d'
-    >>> technique_color("prune-filter+int8") == technique_color("prune-filter+int8")
+    >>> technique_color("distill"), technique_color("prune-filter+int8")
+    ('#ff7f0e', '#9467bd')
+    >>> technique_color("prune-weight") == technique_color("prune-filter-agp")
     True
     """
-    label = str(technique)
-    if label in TECHNIQUE_COLORS:
-        return TECHNIQUE_COLORS[label]
-    return _stable_pick(label, PALETTE)
+    family = technique_family(technique)
+    if family in FAMILY_COLORS:
+        return FAMILY_COLORS[family]
+    return _stable_pick(str(technique), PALETTE)
 
 
 def technique_symbol(technique: str) -> str:
@@ -197,8 +268,12 @@ def technique_symbol(technique: str) -> str:
         return TECHNIQUE_SYMBOLS["prune"]
     if label.startswith("sim-"):
         return TECHNIQUE_SYMBOLS["sim"]
-    if label in _QUANT_TYPES:
+    if label.split("-")[0] in _QUANT_TYPES:  # int8, int8-dynamic, fp16, ...
         return TECHNIQUE_SYMBOLS["quant"]
+    if label.startswith("distill"):
+        return TECHNIQUE_SYMBOLS["distill"]
+    if label.startswith("lowrank"):
+        return TECHNIQUE_SYMBOLS["lowrank"]
     return _stable_pick(label, _FALLBACK_SYMBOLS)
 
 

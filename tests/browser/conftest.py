@@ -17,7 +17,8 @@ lab_page
     logged in, collecting console errors. On teardown: a screenshot if the test failed
     (``artifacts/browser/<test>-failed.png``), context closed, all kernels shut down.
 artifacts_dir (session)
-    ``artifacts/browser/`` at the repo root (git-ignored): screenshots go there.
+    ``$OPTWIDGETS_ARTIFACTS`` if set, else ``artifacts/browser/`` at the repo root
+    (git-ignored): screenshots go there (the folder is printed at the end of the run).
 
 Helpers (``from labharness import ...``): ``open_notebook(page, name)``,
 ``wait_kernel_idle(page)``, ``run_all(page)``, ``wait_all_cells_executed(page, timeout)``,
@@ -40,6 +41,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,9 +73,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 @pytest.fixture(scope="session")
-def artifacts_dir() -> Path:
-    path = REPO / "artifacts" / "browser"
+def artifacts_dir(request) -> Path:
+    path = Path(os.environ.get("OPTWIDGETS_ARTIFACTS") or REPO / "artifacts" / "browser")
     path.mkdir(parents=True, exist_ok=True)
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:  # said at the end, where a CI log reader looks
+        request.config.add_cleanup(
+            lambda: reporter.write_line(f"browser screenshots: {path}")
+        )  # fmt: skip
     return path
 
 
@@ -99,8 +106,9 @@ def chromium_browser():
 
 @pytest.fixture
 def lab_page(lab_server, chromium_browser, artifacts_dir, request) -> Iterator:
+    # a laptop screen: 1366×768, JupyterLab's file browser open (~930 px of notebook)
     context = chromium_browser.new_context(
-        base_url=lab_server.url, viewport={"width": 1400, "height": 900}
+        base_url=lab_server.url, viewport={"width": 1366, "height": 768}
     )
     # A token-authenticated request sets the login cookie for the whole context.
     context.request.get(f"api/status?token={lab_server.token}").dispose()

@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import weakref
@@ -114,6 +115,21 @@ class LabServer:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
+def _env(dirs: dict[str, Path], work: Path) -> dict[str, str]:
+    """Isolated Jupyter folders, and a data home of its own (the runs notebooks store by
+    default go there, not into the user's cache; datasets are found as usual)."""
+    home = os.environ.get("OPTWIDGETS_DATA")
+    return dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(dirs["config"]),
+        JUPYTER_DATA_DIR=str(dirs["data"]),
+        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
+        IPYTHONDIR=str(dirs["ipython"]),
+        JUPYTER_PLATFORM_DIRS="1",
+        OPTWIDGETS_DATA=str(work / "optwidgets-data") if home is None else home,
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -139,14 +155,7 @@ def start_lab(work: Path, notebooks: Iterable[Path] = (), *, timeout: float = 60
     (dirs["app-settings"] / "overrides.json").write_text(json.dumps(LAB_OVERRIDES, indent=1))
 
     port, token = _free_port(), secrets.token_hex(24)
-    env = dict(
-        os.environ,
-        JUPYTER_CONFIG_DIR=str(dirs["config"]),
-        JUPYTER_DATA_DIR=str(dirs["data"]),
-        JUPYTER_RUNTIME_DIR=str(dirs["runtime"]),
-        IPYTHONDIR=str(dirs["ipython"]),
-        JUPYTER_PLATFORM_DIRS="1",
-    )
+    env = _env(dirs, work)
     cmd = [
         sys.executable, "-m", "jupyterlab",
         "--allow-root", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
@@ -179,6 +188,63 @@ def start_lab(work: Path, notebooks: Iterable[Path] = (), *, timeout: float = 60
                 msg = f"jupyter lab not ready in {timeout} s:\n{server.log_tail()}"
                 raise TimeoutError(msg) from None
             time.sleep(0.2)
+
+
+def start_app(
+    kind: str, work: Path, notebooks: Iterable[Path] = (), *, notebook: str = "",
+    timeout: float = 90,
+) -> LabServer:
+    """Start Notebook 7 (``kind="notebook"``) or Voilà (``kind="voila"``, serving the one
+    ``notebook``) like :func:`start_lab`: a free port, a random token (Notebook 7), temp
+    folders. Voilà runs the whole notebook when the page is opened."""
+    work = Path(work)
+    dirs = {name: work / name for name in ("root", "config", "data", "runtime", "ipython")}
+    for d in dirs.values():
+        d.mkdir(parents=True, exist_ok=True)
+    for nb in notebooks:
+        shutil.copy2(nb, dirs["root"] / Path(nb).name)
+    port, token = _free_port(), secrets.token_hex(24)
+    env = _env(dirs, work)
+    if kind == "notebook":
+        cmd = [
+            sys.executable, "-m", "notebook", "--allow-root", "--no-browser",
+            "--ip=127.0.0.1", f"--port={port}", "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={dirs['root']}",
+            "--expose-app-in-browser",
+        ]  # fmt: skip
+    elif kind == "voila":
+        token = ""
+        cmd = [
+            sys.executable, "-m", "voila", str(dirs["root"] / notebook), "--no-browser",
+            "--Voila.ip=127.0.0.1", f"--port={port}", "--show_tracebacks=True",
+            "--Voila.port_retries=0",
+        ]  # fmt: skip
+    else:
+        raise ValueError(f"kind={kind!r}: expected 'notebook' or 'voila'")
+    log = work / f"{kind}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=dirs["root"], env=env, stdout=out, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+    server = LabServer(f"http://127.0.0.1:{port}/", token, dirs["root"], work, proc, log)
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} exited with {proc.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(server.url + ("api/status" if token else ""),
+                                        timeout=5):  # fmt: skip
+                return server
+        except urllib.error.HTTPError as exc:
+            if exc.code < 500:  # it answers (404 / 403 on the root): up
+                return server
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            stop_lab(server)
+            raise TimeoutError(f"{kind} not ready in {timeout} s:\n{server.log_tail()}")
+        time.sleep(0.3)
 
 
 def stop_lab(server: LabServer, *, timeout: float = 15) -> None:

@@ -47,10 +47,13 @@ def test_human_summary():
     (["--dataset", "moons", "--model", "cnn"], "needs image input"),
 ])
 def test_bad_input_exits_non_zero_with_a_clear_message(args, fragment):
-    out = _cli("run", *args, "--no-store", "--quiet", "--json")
-    assert out.returncode != 0
+    out = _cli("run", *args, "--no-store", "--quiet")
+    assert out.returncode == 2
     assert fragment in out.stderr and "Traceback" not in out.stderr
     assert out.stdout == ""
+    as_json = _cli("run", *args, "--no-store", "--quiet", "--json")  # one JSON object instead
+    assert as_json.returncode == 2 and as_json.stderr == ""
+    assert fragment in json.loads(as_json.stdout)["error"]
 
 
 def test_lab_passes_unknown_flags_to_jupyter_and_checks_the_notebook(tmp_path):

@@ -32,7 +32,7 @@ def _cli(*args, timeout=180):
 
 
 @pytest.mark.parametrize("method", ["grid", "random", "bayes", "evolution"])
-def test_sweep_json_for_each_method(method, tmp_path):
+def test_search_json_for_each_method(method, tmp_path):
     out = _cli(
         *BASE,
         "--method",
@@ -58,7 +58,7 @@ def test_sweep_json_for_each_method(method, tmp_path):
     assert "trial   0" in out.stderr  # progress goes to stderr
 
 
-def test_sweep_multi_objective_with_storage_and_two_workers(tmp_path):
+def test_search_multi_objective_with_storage_and_two_workers(tmp_path):
     journal = str(tmp_path / "s.log")
     common = [
         *BASE,
@@ -100,7 +100,9 @@ def test_sweep_multi_objective_with_storage_and_two_workers(tmp_path):
     ],
 )
 def test_sweep_bad_input_exits_non_zero_with_a_clear_message(args, fragment):
-    out = _cli(*BASE, *args, "--no-store", "--json")
-    assert out.returncode != 0
+    out = _cli(*BASE, *args, "--no-store")
+    assert out.returncode == 2
     assert fragment in out.stderr and "Traceback" not in out.stderr
     assert out.stdout == ""
+    as_json = _cli(*BASE, *args, "--no-store", "--json")
+    assert as_json.returncode == 2 and fragment in json.loads(as_json.stdout)["error"]

@@ -1,4 +1,4 @@
-"""The saved (deployable) state is what ``size_bytes`` measures, and it really loads back."""
+"""The deployable state (what the artefact encodes) is lean for int8 and loads back exactly."""
 
 import io
 
@@ -6,13 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from optwidgets.compress.measure import (
-    _int8_layers,
-    deployable_state,
-    load_deployable_state,
-    size_bytes,
-)
 from optwidgets.compress.quantize import quantize_int8
+from optwidgets.compress.state import _int8_layers, deployable_state, load_deployable_state
 
 from .conftest import make_cnn, make_mlp
 
@@ -41,7 +36,6 @@ def test_int8_saved_bytes_load_back_bit_identical(make):
     # scale, zero point and activation qparam differs
     fresh = _int8(make, 1, scale=3.0)
     data = _save(q)
-    assert size_bytes(q) == len(data)
     with torch.inference_mode():
         ref = q(x)
         assert not torch.equal(fresh(x), ref)
@@ -69,7 +63,7 @@ def test_int8_state_is_lean_and_smaller_than_state_dict():
     assert not any(isinstance(v, torch.Tensor) and v.dim() == 0 for v in state.values())
     buf = io.BytesIO()
     torch.save(q.state_dict(), buf)
-    assert size_bytes(q) < 0.8 * len(buf.getvalue())
+    assert len(_save(q)) < 0.8 * len(buf.getvalue())
 
 
 def test_int8_qparams_that_do_not_fit_keep_their_wider_dtype():
@@ -114,7 +108,6 @@ def test_load_deployable_state_checks_keys():
 def test_ordinary_model_loads_as_state_dict(mlp):
     other = make_mlp(seed=1).eval()
     x = torch.randn(8, 1, 8, 8)
-    assert size_bytes(mlp) == len(_save(mlp))
     load_deployable_state(other, _load(_save(mlp)))
     assert torch.equal(other(x), mlp(x))
     with pytest.raises(RuntimeError):
@@ -122,7 +115,7 @@ def test_ordinary_model_loads_as_state_dict(mlp):
 
 
 def test_exactness_checks_fall_back_to_wider_dtypes():
-    from optwidgets.compress.measure import _exact_float32, _narrowest_int
+    from optwidgets.compress.state import _exact_float32, _narrowest_int
 
     exact = torch.tensor([0.5, 0.25], dtype=torch.float64)
     assert _exact_float32(exact).dtype == torch.float32

@@ -50,3 +50,27 @@ def test_int8_refused_on_cuda(cuda):
         compress(m, cfg, example_input=x, calibration=x, finetune=lambda m, e, p: m,
                  phase=lambda p: None, device=cuda)
     assert e.value.field == "quant_mode"
+
+
+@pytest.mark.parametrize("fields", [dict(quant_mode="simulated", quant_bits=4),
+                                    dict(prune_method="weight", prune_ratio=0.8,
+                                         quant_mode="fp16")], ids=["sim-4bit", "weight+fp16"])
+def test_artefact_of_a_cuda_model_loads_on_cuda_and_cpu(cuda, fields):
+    from optwidgets.compress.artefact import encode, load
+    from optwidgets.compress.pipeline import rebuild
+
+    cfg = RunConfig(dataset="digits", model="cnn", **fields)
+    x = torch.randn(16, 1, 8, 8, device=cuda)
+    out = compress(make_cnn().to(cuda), cfg, example_input=x, calibration=x,
+                   finetune=lambda m, e, p: m, phase=lambda p: None, device=cuda)
+    m = out.model.eval()
+    art = encode(m)
+    zeros = torch.zeros(1, 1, 8, 8)
+    on_gpu = load(art, rebuild(make_cnn(seed=3), cfg, example_input=zeros,
+                               meta=art.meta).to(cuda))
+    xin = x.to(next(m.parameters()).dtype)
+    with torch.inference_mode():
+        assert torch.equal(on_gpu(xin), m(xin))
+    on_cpu = load(art, rebuild(make_cnn(seed=3), cfg, example_input=zeros, meta=art.meta))
+    for (k, a), b in zip(m.state_dict().items(), on_cpu.state_dict().values(), strict=True):
+        assert torch.equal(a.cpu(), b), k  # the same bits wherever it is loaded

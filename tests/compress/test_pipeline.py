@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from optwidgets.compress.artefact import encode
 from optwidgets.compress.measure import size_bytes
 from optwidgets.compress.pipeline import compress, preflight, technique_label
 from optwidgets.compress.prune import is_masked, prunable_layers
@@ -48,7 +49,7 @@ def test_order_lowrank_prune_agp_then_simulated_qat(cnn, x):
                    "prune", "finetune:1", "prune", "finetune:1", "prune", "finetune:1",
                    "quantize", "finetune:2"]
     assert out.technique == "lowrank+prune-weight-agp+sim-4bit-act"
-    assert set(out.extras) == {"sparse_bytes", "packed_bytes"}
+    assert out.extras == {}  # sizes are the artefact's size_bytes, nothing computed aside
     m = out.model
     assert not is_masked(m) and isinstance(m.features[3], nn.Sequential)
     weights = [mod.weight for _, mod in prunable_layers(m)]
@@ -86,7 +87,8 @@ def test_cast_after_weight_pruning(mlp, x, mode, dtype):
     out, _ = run(mlp, x, prune_method="weight", prune_ratio=0.5, prune_scope="global",
                  quant_mode=mode)
     assert out.model[1].weight.dtype == dtype and not is_masked(out.model)
-    assert out.technique == f"prune-weight+{mode}" and "sparse_bytes" in out.extras
+    assert out.technique == f"prune-weight+{mode}" and out.extras == {}
+    assert encode(out.model).encoding == f"csr-{mode}"  # pruned weights saved CSR at {mode}
 
 
 def test_refusals_happen_before_anything_changes(mlp, x):

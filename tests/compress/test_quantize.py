@@ -1,9 +1,11 @@
 import copy
+import io
 
 import pytest
 import torch
 from torch import nn
 
+from optwidgets.compress.artefact import encode
 from optwidgets.compress.measure import count_params, measure, model_dtype, size_bytes
 from optwidgets.compress.prune import prune_weights, remove_masks, sparse_bytes
 from optwidgets.compress.quantize import (
@@ -16,6 +18,7 @@ from optwidgets.compress.quantize import (
     quantize_int8,
     simulate_quantization,
 )
+from optwidgets.compress.state import deployable_state
 from optwidgets.core.errors import ConfigError
 
 
@@ -179,7 +182,10 @@ def test_sparse_bytes_of_int8_model():
     m = nn.Sequential(nn.Linear(128, 128), nn.ReLU(), nn.Linear(128, 10)).eval()
     remove_masks(prune_weights(m, 0.9))
     q = quantize_int8(m, torch.randn(64, 128), example_input=torch.randn(1, 128))
-    assert sparse_bytes(q) < size_bytes(q)
+    buf = io.BytesIO()
+    torch.save(deployable_state(q), buf)
+    assert sparse_bytes(q) < len(buf.getvalue())  # computed: every int8 weight as CSR
+    assert encode(q).encoding == "csr+int8" and size_bytes(q) < sparse_bytes(q)  # saved
 
 
 @pytest.mark.parametrize("name,dtype", [("fp16", torch.float16), ("bf16", torch.bfloat16)])

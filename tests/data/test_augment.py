@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import torch
 
+from optwidgets.config import AUGMENT_KEYS as CONFIG_KEYS
 from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import AUGMENT_KEYS, augment_batch
 
@@ -20,8 +23,6 @@ def _g(seed: int = 0) -> torch.Generator:
 
 
 def test_keys_match_runconfig():
-    from optwidgets.config import AUGMENT_KEYS as CONFIG_KEYS
-
     assert set(AUGMENT_KEYS) == set(CONFIG_KEYS)
 
 
@@ -119,8 +120,6 @@ def test_half_precision_and_global_generator():
 
 
 def test_fast_enough_on_digits_sized_batches():
-    import time
-
     x = torch.rand(64, 1, 8, 8)
     g = _g()
     augment_batch(x, ON, g)

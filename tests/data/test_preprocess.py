@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
 
+from optwidgets.config import PREPROCESS
 from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import PREPROCESSORS, Preprocessor, fit_preprocessor, load_dataset
 
 
 def test_names_match_runconfig():
-    from optwidgets.config import PREPROCESS
-
     assert PREPROCESSORS == PREPROCESS
 
 
@@ -85,8 +86,6 @@ def test_none_is_identity():
 
 
 def test_state_dict_round_trip_and_json_safe():
-    import json
-
     p = fit_preprocessor("robust", torch.rand(30, 2, 3, 3), image=True)
     state = json.loads(json.dumps(p.state_dict()))
     q = Preprocessor.from_state_dict(state)

@@ -9,6 +9,7 @@ part drifted when the end-to-end test fails.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import runpy
@@ -20,8 +21,10 @@ import torch
 
 import optwidgets as ow
 from optwidgets.core.errors import ConfigError
-from optwidgets.export import EXPORTABLE_MODELS, export_script, write_script
+from optwidgets.data import preprocess, splits
+from optwidgets.export import EXPORTABLE_MODELS, export_script, inlined_objects, write_script
 from optwidgets.runs import build_model_for, prepare_data
+from optwidgets.train import optim, trainer
 
 # Every knob the script reproduces, at once, on a small toy set.
 ALL_KNOBS = ow.RunConfig(
@@ -183,6 +186,59 @@ def test_script_is_valid_python_that_names_its_settings():
                        schedule="step", step_size=2, gamma=0.5, amp="bf16")  # fmt: skip
     text = export_script(cfg, filename="mine.py")
     compile(text, "mine.py", "exec")
-    for line in ('OPTIMIZER = "rmsprop"', "LR = 0.01", 'SCHEDULE = "step"', "STEP_SIZE = 2",
-                 'AMP = "bf16"', "python mine.py"):  # fmt: skip
+    for line in ('    optimizer="rmsprop",', "    lr=0.01,", '    schedule="step",',
+                 "    step_size=2,", '    amp="bf16",', "python mine.py"):  # fmt: skip
         assert line in text
+
+
+# What the Trainer runs, and so what every exported script must carry (not a copy of it).
+TRAINING = [trainer.RunDiverged, trainer.shuffle_seed, optim.make_optimizer,
+            optim.make_scheduler, trainer.amp_context, trainer.batch_order,
+            trainer.l1_parameters, trainer.train_step, trainer.keep_loss, trainer.epoch_losses,
+            trainer.evaluate, trainer.EarlyStopping]  # fmt: skip
+DATA = [
+    splits.split_indices,
+    splits.relabel_classes,
+    splits.thin_indices,
+    preprocess.column_statistics,
+    preprocess.fit_statistics,
+    preprocess.apply_scaling,
+]
+
+
+@pytest.mark.parametrize(
+    "cfg",
+    [ALL_KNOBS, BF16, *(END_TO_END[k] for k in ("digits-mlp", "digits-cnn")),
+     ow.RunConfig(dataset="digits", model="resnet_tiny", preprocess="none")],
+    ids=["all-knobs", "bf16", "digits-mlp", "digits-cnn", "digits-resnet"],
+)  # fmt: skip
+def test_script_carries_the_kits_own_source_verbatim(cfg):
+    text = export_script(cfg)
+    objs = inlined_objects(cfg)
+    assert all(obj in objs for obj in TRAINING)
+    if cfg is ALL_KNOBS:  # classes, thinning and scaling: every data function is used
+        assert all(obj in objs for obj in DATA)
+    for obj in objs:
+        src = inspect.getsource(obj)
+        assert src in text, obj.__qualname__
+        name = obj.__name__
+        assert len(re.findall(rf"^(?:def|class) {name}\b", text, flags=re.M)) == 1, name
+    # in the order inlined_objects gives, each under a line saying where it comes from
+    positions = [text.index(inspect.getsource(obj)) for obj in objs]
+    assert positions == sorted(positions)
+    assert text.count("\n# from ") == len(objs)
+
+
+def test_the_scripts_functions_compile_to_the_kits_bytecode(tmp_path):
+    ns = _exported(ALL_KNOBS, tmp_path)
+    for obj in inlined_objects(ALL_KNOBS):
+        if inspect.isclass(obj):
+            continue
+        ours, theirs = inspect.unwrap(ns[obj.__name__]), inspect.unwrap(obj)
+        assert ours.__code__.co_code == theirs.__code__.co_code, obj.__name__
+
+
+def test_every_setting_of_the_script_is_one_the_exporter_reproduces():
+    from optwidgets.export import script as export
+
+    assert set(export._SETTINGS) | set(export._MODEL_SETTINGS) == export._REPRODUCED

@@ -1,5 +1,7 @@
 """The Trainer against a plain PyTorch loop, and its knobs."""
 
+import collections
+import copy
 import math
 import threading
 
@@ -9,8 +11,8 @@ import torch.nn.functional as F
 
 from optwidgets.config import RunConfig
 from optwidgets.runs import build_model_for, prepare_data
-from optwidgets.train import Callback, CallbackList, RunState, StopRun, Trainer
-from optwidgets.train.trainer import RunDiverged, shuffle_seed
+from optwidgets.train import Callback, CallbackList, RunState, StopRun, Trainer, trainer
+from optwidgets.train.trainer import RunDiverged, l1_parameters, shuffle_seed, train_step
 
 
 @pytest.fixture(scope="module")
@@ -152,3 +154,50 @@ def test_bf16_autocast_on_cpu_trains(digits):
     run = RunState(cfg, "t")
     Trainer(build_model_for(cfg, digits.input_shape, 10), digits, cfg, run=run).fit(1)
     assert [r[-1] for r in run.history_rows if r[4] == "acc"][-1] > 0.5
+
+
+def test_train_step_matches_a_hand_written_step_with_l1_and_clipping():
+    torch.manual_seed(0)
+    ours = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    ref = copy.deepcopy(ours)
+    X, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
+    opt_ours = torch.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    opt_ref = torch.optim.SGD(ref.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(3):
+        got = train_step(ours, opt_ours, X, y, l1=1e-2, l1_params=l1_parameters(ours), clip=0.5)
+        loss = F.cross_entropy(ref(X), y) + 1e-2 * (ref[0].weight.abs().sum()
+                                                    + ref[2].weight.abs().sum())
+        opt_ref.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(ref.parameters(), 0.5)
+        opt_ref.step()
+        assert got.item() == pytest.approx(loss.item(), rel=1e-6)
+    for a, b in zip(ours.parameters(), ref.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+
+
+def test_fit_runs_the_shared_functions_the_exported_script_carries(digits, monkeypatch):
+    """Trainer.fit is built from trainer's top-level functions, not a private copy of them."""
+    calls = collections.Counter()
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    for name in ("make_optimizer", "make_scheduler", "amp_context", "l1_parameters",
+                 "batch_order", "train_step", "keep_loss", "epoch_losses", "evaluate"):
+        monkeypatch.setattr(trainer, name, counting(name, getattr(trainer, name)))
+    for method in ("update", "restore"):
+        monkeypatch.setattr(trainer.EarlyStopping, method,
+                            counting(method, getattr(trainer.EarlyStopping, method)))
+    cfg = RunConfig(model="mlp", epochs=2, patience=5)
+    run = RunState(cfg, "t")
+    Trainer(build_model_for(cfg, digits.input_shape, 10), digits, cfg, run=run).fit(2)
+    spe = math.ceil(len(digits.X_train) / cfg.batch_size)
+    assert calls == {"make_optimizer": 1, "make_scheduler": 1, "amp_context": 1,
+                     "l1_parameters": 1, "batch_order": 2, "train_step": 2 * spe,
+                     "keep_loss": 2 * spe, "epoch_losses": 2, "evaluate": 2, "update": 2,
+                     "restore": 1}
+    assert run.extra["best_epoch"] in (1, 2)

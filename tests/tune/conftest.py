@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import optwidgets as ow
+from optwidgets.tune import worker_pool
 
 
 @pytest.fixture
@@ -15,8 +16,6 @@ def store(tmp_path):
 @pytest.fixture(scope="module")
 def two_workers():
     """Two local worker processes kept warm for every search of a test module."""
-    from optwidgets.tune import worker_pool
-
     with worker_pool(2) as pool:
         pool.warm()
         yield pool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import optwidgets as ow
 
@@ -31,3 +32,18 @@ class BoomAbove(ow.Callback):
     def on_run_start(self, run):
         if run.config.lr > self.limit:
             raise RuntimeError("boom")
+
+
+class MarkAndSleep(ow.Callback):
+    """At the ``at``-th run this process starts: writes ``marker`` and sleeps, so a test
+    knows a trial is running and can kill the process in the middle of it."""
+
+    def __init__(self, marker: str, at: int) -> None:
+        self.marker, self.at, self.seen = marker, at, 0
+
+    def on_run_start(self, run):
+        self.seen += 1
+        if self.seen == self.at:
+            with open(self.marker, "w") as f:
+                f.write(run.run_id)
+            time.sleep(600)

@@ -1,7 +1,11 @@
 """The search engine imports neither UI libraries nor Dask (until executor='dask')."""
 
+import inspect
 import subprocess
 import sys
+
+import optwidgets as ow
+import optwidgets.tune
 
 
 def test_search_imports_no_ui_and_no_dask():
@@ -16,9 +20,6 @@ def test_search_imports_no_ui_and_no_dask():
 
 
 def test_ow_search_is_the_function_and_tune_the_package():
-    import optwidgets as ow
-    import optwidgets.tune
-
     assert ow.search is optwidgets.tune.search and ow.SearchResult is optwidgets.tune.SearchResult
     assert ow.tune is optwidgets.tune and ow.sweep_knob is optwidgets.tune.sweep_knob
-    assert "space" in str(__import__("inspect").signature(ow.search))
+    assert "space" in str(inspect.signature(ow.search))

@@ -14,7 +14,7 @@ import optuna
 import pytest
 
 import optwidgets as ow
-from optwidgets.tune import load_search
+from optwidgets.tune import _executors, load_search
 
 from .helpers import TINY, CrashAbove
 
@@ -40,14 +40,19 @@ def test_a_study_resumes_in_another_process_and_nothing_is_lost(tmp_path, store)
                   store={str(store.path)!r}, run_callbacks=[CrashAbove(0.0)])
     """)
     assert out.returncode == 7, out.stderr
-    assert len(store) == 2
+    # the crashed trial's run was recorded when it started: it reads as interrupted
+    assert len(store) == 3
+    assert sorted(store.to_frame()["status"]) == ["done", "done", "interrupted"]
     # this process: the same call resumes the same study (default name from its settings)
     res = ow.search(TINY, space=SPACE, method="random", n_trials=2, storage=journal, store=store)
     frame = res.trials_frame()
     assert frame["number"].tolist() == [0, 1, 2, 3, 4]
     assert frame["state"].tolist() == ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE", "COMPLETE"]
-    assert "process ended" in frame.loc[2, "error"]
-    assert len(store) == 4 and set(frame["run_id"].dropna()) == set(store.run_ids())
+    assert "process ended" in frame.loc[2, "error"] and frame.loc[2, "status"] == "interrupted"
+    assert store.load(frame.loc[2, "run_id"]).status == "interrupted"  # the trial names its run
+    assert len(store) == 5 and set(frame["run_id"]) == set(store.run_ids())
+    # each resume continued the sampler's sequence: no trial drew another's values
+    assert frame["params_lr"].nunique() == 5
     # reopened without running anything, e.g. after a kernel restart
     again = load_search(journal)
     assert again.trials_frame()["value"].tolist() == pytest.approx(
@@ -103,7 +108,11 @@ def test_a_worker_that_dies_fails_only_its_trial(two_workers, store, tmp_path):
     assert "worker process died" in frame.loc[0.5, "error"]
     assert (frame.drop(index=0.5)["state"] == "COMPLETE").all()
     assert sorted(seen) == sorted(zip(res.trials_frame()["number"], res.trials_frame()["state"]))
-    assert len(store) == 3
+    # the dead worker's run is in the store too, as interrupted (its record from the start)
+    runs = store.to_frame().set_index("run_id")
+    assert len(runs) == 4 and set(runs.index) == set(res.trials_frame()["run_id"])
+    assert runs.loc[frame.loc[0.5, "run_id"], "status"] == "interrupted"
+    assert (runs.drop(index=frame.loc[0.5, "run_id"])["status"] == "done").all()
 
 
 def test_a_grid_started_by_workers_is_finished_in_one_process(two_workers, store, tmp_path):
@@ -148,7 +157,9 @@ def test_unreachable_dask_address_is_a_clear_error_and_loses_nothing(tmp_path, s
 
 @needs_dask
 @pytest.mark.slow
-def test_dask_local_cluster_of_two_worker_processes(tmp_path, store):
+def test_dask_local_cluster_of_two_worker_processes(tmp_path, store, monkeypatch):
+    # trials on the workers only (this process would otherwise run trials while they start)
+    monkeypatch.setattr(_executors, "INLINE_GRACE_S", float("inf"))
     res = ow.search(
         TINY,
         space=SPACE,
@@ -165,3 +176,98 @@ def test_dask_local_cluster_of_two_worker_processes(tmp_path, store):
     assert os.getpid() not in pids and 1 <= len(pids) <= 2
     assert set(frame["run_id"]) == set(store.run_ids())
     assert load_search(tmp_path / "dask.log").trials_frame()["state"].eq("COMPLETE").all()
+
+
+class _Starting:
+    """A pool whose workers never finish starting: every trial must run in this process."""
+
+    slots = 2
+
+    def can_take(self, n_running):
+        return False
+
+    def starting(self, grace):
+        return True
+
+    def wait_any(self, futures, timeout):
+        return []
+
+    def broken(self, exc):
+        return False
+
+
+def test_while_workers_start_this_process_runs_trials_one_at_a_time(tmp_path, store):
+    # drive() against a pool still starting: the trials run here, one at a time, and the
+    # budget, the study and the callbacks are as with workers
+    import threading
+
+    from optwidgets.tune._executors import TrialJob, drive
+    from optwidgets.tune._objective import TrialRunner
+    from optwidgets.tune._space import parse_space
+    from optwidgets.tune._storage import resolve_storage
+
+    storage, spec, _ = resolve_storage(tmp_path / "s.log", workers=True)
+    study = optuna.create_study(study_name="s", storage=storage, direction="maximize")
+    params = parse_space(SPACE)
+    runner = TrialRunner(TINY.to_dict(), params, ("test_acc",), "s", store=str(store.path))
+    at_once, seen = [], []
+
+    class Count(ow.Callback):
+        def on_run_start(self, run):
+            at_once.append(threading.active_count())
+
+    runner.run_callbacks = [Count()]
+
+    def job(slot):
+        return TrialJob(spec, "s", runner, "random", 1, slot, 3, pruner=None)
+
+    cancel = threading.Event()
+    drive(_Starting(), study, job, 3, timeout=None, cancel=cancel,
+          callbacks=[lambda s, t: seen.append(t.number)])  # fmt: skip
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
+    assert {t.user_attrs["ow"]["pid"] for t in study.trials} == {os.getpid()}
+    assert sorted(seen) == [0, 1, 2] and len(store) == 3
+    assert len({t.params["lr"] for t in study.trials}) == 3  # each slot its own seed
+
+
+def test_a_cold_local_pool_pays_from_the_first_trial(store, monkeypatch):
+    # a pool that starts with the search: this process bridges the start-up (if any),
+    # the workers take over; every trial runs once either way
+    warm = _executors.LocalPool(1)  # the kernel's forkserver up: the workers come quickly
+    warm.warm()
+    warm.close()
+    monkeypatch.setattr(_executors, "INLINE_GRACE_S", 0.0)
+    res = ow.search(TINY, space=SPACE, method="random", n_trials=6, n_workers=2, store=store,
+                    pruner=False)  # fmt: skip
+    frame = res.trials_frame()
+    assert len(frame) == 6 and (frame["state"] == "COMPLETE").all()
+    assert frame["params_lr"].nunique() == 6 and len(store) == 6
+    assert len({t.user_attrs["ow"]["pid"] for t in res.study.trials}) >= 2
+
+
+@needs_dask
+@pytest.mark.slow
+def test_dask_studies_live_in_optunas_dask_storage(tmp_path, store, monkeypatch):
+    from optwidgets.tune import _api
+
+    kinds = []
+    real = _api.dask_storage
+
+    def spy(storage, client):
+        out = real(storage, client)
+        kinds.append((type(out[0]).__name__, out[1].kind))
+        return out
+
+    monkeypatch.setattr(_api, "dask_storage", spy)
+    url = f"sqlite:///{tmp_path / 'dask.db'}"
+    res = ow.search(TINY, space=SPACE, method="grid", n_trials=4, executor="dask", storage=url,
+                    study_name="d", store=store)  # fmt: skip
+    assert kinds == [("DaskStorage", "dask")]
+    assert (res.trials_frame()["state"] == "COMPLETE").all() and len(res.study.trials) == 4
+    back = optuna.load_study(study_name="d", storage=url)  # written by the scheduler
+    points = {(t.params["lr"], t.params["optimizer"]) for t in back.trials}
+    assert len(points) == 4
+    # no storage: in memory on the scheduler, copied here at the end
+    res = ow.search(TINY, space=SPACE, method="random", n_trials=3, executor="dask", store=store)
+    assert isinstance(res.study._storage, optuna.storages.InMemoryStorage)
+    assert len(res.study.trials) == 3

@@ -4,6 +4,7 @@ Pareto fronts, pruning, failures, cancel, and every trial stored as a run."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import threading
 
 import numpy as np
@@ -240,8 +241,6 @@ def test_frames_and_json_are_plain_data(store):
     res = ow.search(
         TINY, space={"lr": ("log", 1e-3, 1e-1)}, method="random", n_trials=2, store=store
     )
-    import json
-
     d = json.loads(json.dumps(res.to_dict()))
     assert len(d["trials"]) == 2 and d["best"]["values"]["test_acc"] > 0
     assert ow.RunConfig.from_dict(d["best"]["config"]) == res.best.config

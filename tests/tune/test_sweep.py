@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -58,11 +60,14 @@ def test_runs_each_value_in_order_and_stores_each_run(tmp_path):
 
 
 def test_other_settings_and_seed_are_kept():
-    runs = sweep_knob(tiny(quant_mode="simulated", seed=3), "quant_bits", [2, 16], store=False)
+    cfg = tiny(quant_mode="simulated", seed=3, hidden=(64, 64))
+    runs = sweep_knob(cfg, "quant_bits", [2, 16], store=False)
     assert [r.config.seed for r in runs] == [3, 3]
     assert [r.config.quant_bits for r in runs] == [2, 16]
-    assert all("packed_bytes" in r.extras for r in runs)
-    assert runs[0].extras["packed_bytes"] < runs[1].extras["packed_bytes"]
+    assert [r.config.hidden for r in runs] == [(64, 64)] * 2
+    # the size is the saved artefact's: the bit-packed file, smaller at 2 bits
+    assert [r.size_encoding for r in runs] == ["packed-2bit", "packed-16bit"]
+    assert runs[0].size_bytes < runs[1].size_bytes < runs[0].dense_bytes == runs[1].dense_bytes
 
 
 def test_default_series():
@@ -98,6 +103,30 @@ def test_a_knob_whose_technique_is_off_is_refused():
         sweep_configs(tiny(quant_mode="int8"), "quant_bits", [4, 8])
     assert err.value.field == "quant_mode" and "simulated" in str(err.value)
     assert len(sweep_configs(tiny(), "lowrank_rank", [0.5])) == 1  # needs nothing else
+    # the rule is the config's own: the error says what the knob needs
+    with pytest.raises(ConfigError) as err:
+        sweep_configs(tiny(), "finetune_epochs", [1, 2])
+    assert err.value.field == "lowrank_rank"
+    assert tiny().inactive_reason("finetune_epochs") in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        sweep_configs(tiny(optimizer="adam"), "momentum", [0.5, 0.9])
+    assert err.value.field == "optimizer"
+
+
+def test_a_setting_only_some_values_switch_off_goes_back_to_its_default():
+    # agp steps apply once pruning is on: not in the ratio-0 run, which still runs
+    cfg = tiny(prune_method="weight", prune_schedule="agp", prune_steps=3, finetune_epochs=1)
+    cfgs = sweep_configs(cfg, "prune_ratio", [0.0, 0.5])
+    assert [(c.prune_steps, c.prune_schedule, c.finetune_epochs) for c in cfgs] == [
+        (1, "oneshot", 0),
+        (3, "agp", 1),
+    ]
+    runs = sweep_knob(cfg, "prune_ratio", [0.0, 0.5], store=False)
+    assert [r.status for r in runs] == ["done", "done"]
+    # a setting no run of the sweep uses is refused, as ow.run refuses it
+    with pytest.raises(ConfigError) as err:
+        sweep_configs(tiny(qat_epochs=2), "lr", [0.01, 0.1])
+    assert err.value.field == "qat_epochs" and "no run of this sweep" in str(err.value)
 
 
 def test_parse_values():
@@ -153,9 +182,6 @@ def test_sweep_curve_orders_by_knob_and_drops_unmeasured_runs():
 
 
 def test_sweep_is_engine_code_without_ui_imports():
-    import subprocess
-    import sys
-
     code = (
         "import sys, optwidgets.tune.sweep;"
         "bad = [m for m in ('ipywidgets', 'plotly', 'anywidget') if m in sys.modules];"

@@ -6,37 +6,11 @@ Explorer's background thread and tests join it with ``explorer.wait()``.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 import optwidgets as ow
 
-TIMEOUT = 60  # seconds a test waits for a background run
-
-
-def tiny(**changes) -> ow.RunConfig:
-    """A run that takes well under a second on one CPU core."""
-    base = dict(
-        dataset="moons",
-        model="mlp",
-        hidden=(8,),
-        n_samples=200,
-        epochs=2,
-        batch_size=32,
-        device="cpu",
-    )
-    base.update(changes)
-    return ow.RunConfig(**base)
-
-
-def wait_until(predicate, timeout: float = TIMEOUT, interval: float = 0.01) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()
+from .helpers import TIMEOUT, tiny
 
 
 @pytest.fixture
@@ -47,6 +21,7 @@ def store(tmp_path):
 @pytest.fixture
 def explorer(store, tmp_path):
     ex = ow.Explorer(tiny(), store=store, export_dir=tmp_path / "exports")
+    assert ex.ready(TIMEOUT)  # the figures are made in the background
     yield ex
     ex.stop()
     assert ex.wait(TIMEOUT), "a background run did not end"

@@ -5,15 +5,19 @@ would, no kernel, no browser."""
 
 from __future__ import annotations
 
+import struct
+import zlib
+
 import numpy as np
 import pytest
 
 import optwidgets as ow
-from conftest import TIMEOUT, tiny
 from optwidgets.ui.augment_preview import png_bytes, tile_grid
 from optwidgets.ui.tabs import augmentation
 from optwidgets.ui.tabs import tabs as all_tabs
 from optwidgets.ui.tabs import transfer as transfer_tab
+
+from .helpers import TIMEOUT, tiny
 
 KNOBS = ("preprocess", "augment.rotate", "augment.translate", "augment.hflip",
          "augment.noise", "augment.cutout")  # fmt: skip
@@ -23,6 +27,7 @@ KNOBS = ("preprocess", "augment.rotate", "augment.translate", "augment.hflip",
 def digits_explorer(store, tmp_path):
     cfg = ow.RunConfig(dataset="digits", model="cnn", epochs=1, device="cpu")
     ex = ow.Explorer(cfg, store=store, export_dir=tmp_path / "exports")
+    assert ex.ready(TIMEOUT)
     yield ex
     ex.stop()
     assert ex.wait(TIMEOUT)
@@ -131,9 +136,6 @@ def test_grid_image_helpers():
     assert img.dtype == np.uint8 and img.shape == (2 * 64 + 2, 3 * 64 + 2 * 2, 3)
     assert (img[64:66] == 255).all()  # the white gap between the rows
     png = png_bytes(img)
-    import struct
-    import zlib
-
     w, h = struct.unpack(">II", png[16:24])
     assert (w, h) == (img.shape[1], img.shape[0])
     idat = png[png.index(b"IDAT") + 4:png.index(b"IEND") - 8]

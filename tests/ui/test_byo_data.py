@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 import optwidgets as ow
-from conftest import TIMEOUT
 from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.data import unregister
 from optwidgets.runs.userdata import use_data
+
+from .helpers import TIMEOUT
 
 
 @pytest.fixture
@@ -54,6 +55,7 @@ def test_image_arrays_keep_the_cnn(store, registered):
     registered.append(ex.config.dataset)
     assert ex.config is cfg  # the Explorer edits the config it was given
     assert (cfg.dataset, cfg.model) == ("arrays", "cnn")
+    assert ex.ready(TIMEOUT)  # the preview is drawn in the background
     assert ex.augment_preview.originals.shape[1:] == (1, 8, 8)
 
 

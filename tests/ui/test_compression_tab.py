@@ -8,10 +8,11 @@ import threading
 import pytest
 
 import optwidgets as ow
-from conftest import TIMEOUT, tiny, wait_until
 from optwidgets import viz
 from optwidgets.ui.tabs import compression
 from optwidgets.ui.tabs import tabs as all_tabs
+
+from .helpers import TIMEOUT, tiny, wait_until
 
 KNOBS = (
     "prune_method", "prune_ratio", "prune_scope", "prune_schedule", "prune_steps",
@@ -57,14 +58,24 @@ def test_each_control_edits_its_config_field(explorer):
     assert explorer.controls["distill_student"].value == ""
 
 
-def test_a_refused_value_names_the_field_and_blocks_train_and_sweep(explorer):
+def test_a_refused_value_names_the_field_and_keeps_the_config(explorer):
     explorer.controls["lowrank_rank"].value = 1.5
-    assert "lowrank_rank" in explorer.form.errors
+    assert "lowrank_rank=1.5" in explorer.form.messages["lowrank_rank"].value
     assert explorer.config.lowrank_rank == 0.0  # the config kept its valid value
-    assert explorer.train_button.disabled and explorer.sweep.button.disabled
-    assert explorer.sweep.start() is False and "lowrank_rank" in explorer.sweep.message.value
-    explorer.controls["lowrank_rank"].value = 0.5
+    assert explorer.controls["lowrank_rank"].value == 0.0
     assert not explorer.train_button.disabled and not explorer.sweep.button.disabled
+    explorer.controls["lowrank_rank"].value = 0.5
+    assert explorer.config.lowrank_rank == 0.5
+    assert explorer.form.messages["lowrank_rank"].value == ""
+
+
+def test_a_sweep_waits_for_settings_that_agree(explorer):
+    explorer.controls["dataset"].value = "digits"
+    explorer.controls["augment.rotate"].value = 10
+    explorer.controls["dataset"].value = "moons"  # rotate on feature vectors: they disagree
+    assert not explorer.form.valid
+    assert explorer.train_button.disabled and explorer.sweep.button.disabled
+    assert explorer.sweep.start() is False and "rotate" in explorer.sweep.message.value
 
 
 def test_sweep_refuses_a_knob_that_is_off_and_bad_values(explorer, store):
@@ -94,13 +105,13 @@ def test_a_tiny_sweep_adds_rows_and_draws_its_curve(explorer, store):
     assert [r.config.prune_ratio for r in sweep.results] == [0.5, 0.0, 0.25]
     assert len(store) == 3 and explorer.last_result.run_id == sweep.results[-1].run_id
     assert explorer.status.startswith("sweep prune_ratio: 3 runs (3 done)")
-    # the trade-off plot: the runs, coloured and shaped by technique, and the curve
+    # the trade-off plot: the runs, coloured by family, shaped by technique, and the curve
     names = [t.name for t in explorer.tradeoff.figure.data]
-    assert names[0] == viz.TRACE_PARETO and set(names[1:3]) == {"prune-neuron", "baseline"}
+    assert names[0] == viz.TRACE_PARETO and names[1:3] == ["baseline", "pruning"]
     marker = {t.name: t.marker for t in explorer.tradeoff.figure.data[1:3]}
-    assert marker["prune-neuron"].symbol == viz.technique_symbol("prune-neuron") == "square"
-    assert marker["baseline"].symbol == "circle"
-    assert marker["prune-neuron"].color == viz.technique_color("prune-neuron")
+    assert set(marker["pruning"].symbol) == {viz.technique_symbol("prune-neuron")} == {"square"}
+    assert set(marker["baseline"].symbol) == {"circle"}
+    assert marker["pruning"].color == viz.technique_color("prune-neuron")
     line = sweep_trace(explorer)
     assert line is not None and line.mode == "lines+text"
     assert list(line.text) == ["0", "0.25", "0.5"]  # joined in knob order
@@ -132,10 +143,12 @@ def test_each_run_appears_on_the_plot_while_the_sweep_goes_on(explorer, store):
     assert explorer.sweep.start()
     try:
         assert second_started.wait(TIMEOUT)
-        assert explorer.running and len(store) == 1
+        finished = store.to_frame()["status"].tolist()
+        assert explorer.running and finished.count("done") == 1  # (+ the 2nd, running)
         line = sweep_trace(explorer)
         assert line is not None and len(line.x) == 1  # the first point, drawn already
         assert "1/2 runs" in explorer.sweep.message.value
+        assert explorer.progress.job.startswith("run 2/2 · prune ratio 0.5")
     finally:
         release.set()
     assert explorer.wait(TIMEOUT) and len(store) == 2
@@ -169,7 +182,8 @@ def test_train_while_a_sweep_runs_does_nothing(explorer, store):
     assert explorer.train() is False and sweep.start() is False
     explorer.stop()
     assert explorer.wait(TIMEOUT)
-    assert len(store) == 1
+    frame = store.to_frame()  # stopped before or during its first run: at most that one
+    assert len(frame) <= 1 and set(frame.get("status", [])) <= {"stopped"}
 
 
 @pytest.mark.parametrize("show", [["lr"]])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import TIMEOUT, tiny
 from optwidgets.ui import LearningRateExplorer, OptimizerRace
+
+from .helpers import TIMEOUT, tiny
 
 
 def test_learning_rate_explorer_overlays_one_curve_per_rate(store):

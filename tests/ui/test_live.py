@@ -9,10 +9,11 @@ import numpy as np
 import torch
 
 import optwidgets as ow
-from conftest import tiny
 from optwidgets import viz
 from optwidgets.ui import LiveCurves
 from optwidgets.ui._live import draw_loss_curves
+
+from .helpers import tiny
 
 
 def _state(total=100_000):

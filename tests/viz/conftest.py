@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from viz_helpers import make_history
+
+from .viz_helpers import make_history
 
 
 @pytest.fixture
@@ -31,6 +32,7 @@ def runs():
             "precision": [0.96, 0.95, 0.92, nan, 0.89],
             "recall": [0.96, 0.95, 0.92, nan, 0.89],
             "size_bytes": [400_000, 110_000, 200_000, nan, 60_000],
+            "dense_bytes": [400_000, 400_000, 200_000, nan, 200_000],
             "params": [100_000, 100_000, 50_000, nan, 50_000],
             "nonzero_params": [100_000, 100_000, 50_000, nan, 50_000],
             "latency_ms": [1.0, 1.5, 0.6, nan, 0.9],

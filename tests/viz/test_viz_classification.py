@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from viz_helpers import check_figure, names
 
 from optwidgets.viz import confusion_data, confusion_matrix, decision_boundary
 from optwidgets.viz._decision_boundary import BINARY_COLORS, grid_axes, grid_proba
+
+from .viz_helpers import check_figure, names
 
 
 def test_confusion_data_counts():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
-from viz_helpers import check_figure, make_history, names
 
 from optwidgets.viz import (
     LOSS_CURVE_TRACES,
@@ -19,6 +19,8 @@ from optwidgets.viz import (
     smooth_ema,
     update_loss_curves,
 )
+
+from .viz_helpers import check_figure, make_history, names
 
 
 def test_trace_constants_are_in_order():
@@ -82,9 +84,7 @@ def test_update_in_place(history):
 
 
 def test_update_works_on_figurewidget(history):
-    pytest.importorskip("anywidget")
-    import plotly.graph_objects as go
-
+    pytest.importorskip("anywidget")  # FigureWidget needs it
     fw = go.FigureWidget(loss_curves(pd.DataFrame()))
     with fw.batch_update():
         update_loss_curves(fw, history)

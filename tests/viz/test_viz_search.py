@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from viz_helpers import check_figure, names
 
 from optwidgets.viz import (
     TRACE_BEST,
@@ -20,6 +19,8 @@ from optwidgets.viz import (
     parallel_coordinates_data,
     pareto_trials,
 )
+
+from .viz_helpers import check_figure, names
 
 
 def test_completed_trials(trials):

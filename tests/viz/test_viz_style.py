@@ -5,18 +5,31 @@ from __future__ import annotations
 from optwidgets.viz import X_CHOICES, Y_CHOICES, axis_label, technique_color, technique_symbol
 from optwidgets.viz.style import (
     AXIS_LABELS,
+    FAMILIES,
+    FAMILY_COLORS,
     PALETTE,
     TECHNIQUE_COLORS,
     TEMPLATE,
     color_map,
     symbol_map,
+    technique_family,
 )
 
 
-def test_known_techniques_have_distinct_colours():
-    assert len(set(TECHNIQUE_COLORS.values())) == len(TECHNIQUE_COLORS)
+def test_one_colour_per_family():
+    assert len(set(FAMILY_COLORS.values())) == len(FAMILY_COLORS) == len(FAMILIES)
     for label in ("baseline", "prune-filter", "int8", "sim-4bit", "distill", "lowrank"):
         assert technique_color(label) == TECHNIQUE_COLORS[label]
+        assert technique_color(label) == FAMILY_COLORS[technique_family(label)]
+    assert technique_color("prune-weight") == technique_color("prune-filter-agp")
+    assert technique_color("sim-2bit") == technique_color("int8-dynamic") == technique_color("bf16")
+
+
+def test_families():
+    assert technique_family("prune-neuron-agp") == "pruning"
+    assert technique_family("sim-3bit-act") == "quantization"
+    assert technique_family("lowrank+prune-weight") == "combined"
+    assert technique_family("baseline") == "baseline"
 
 
 def test_symbols_by_family():
@@ -33,7 +46,7 @@ def test_unknown_labels_are_stable():
     # crc32, not hash(): the same between interpreter runs
     assert technique_color("mystery") == technique_color("mystery")
     assert technique_color("mystery") in PALETTE
-    assert technique_color("distill+lowrank") in PALETTE
+    assert technique_color("distill+lowrank") == FAMILY_COLORS["combined"]
     assert isinstance(technique_symbol("mystery"), str)
 
 

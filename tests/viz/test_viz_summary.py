@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from viz_helpers import check_figure, names
 
 from optwidgets.viz import (
     augmentation_grid,
@@ -17,6 +16,8 @@ from optwidgets.viz import (
     to_rgb_uint8,
 )
 from optwidgets.viz.style import technique_color
+
+from .viz_helpers import check_figure, names
 
 
 @pytest.fixture

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from optwidgets.config import PREPROCESS
 from optwidgets.ui._spec import Control, Tab
+from optwidgets.ui.augment_preview import preview_panel
 
 __all__ = ["TAB"]
 
 
 def _preview(explorer):
-    from optwidgets.ui.augment_preview import preview_panel
-
     return preview_panel(explorer)
 
 

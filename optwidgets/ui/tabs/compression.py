@@ -34,9 +34,12 @@ import plotly.graph_objects as go
 
 from optwidgets.config import PRUNE_METHODS, PRUNE_SCHEDULES, PRUNE_SCOPES, QUANT_MODES
 from optwidgets.core.errors import ConfigError
+from optwidgets.models import model_names
 from optwidgets.runs import RunResult
+from optwidgets.train.callbacks import Callback
 from optwidgets.tune.sweep import SWEEPABLE, parse_values, sweep_configs, sweep_curve, sweep_knob
 from optwidgets.ui._form import error_html, note_html
+from optwidgets.ui._layout import help_html
 from optwidgets.ui._runner import Outcome, describe
 from optwidgets.ui._spec import Control, Tab
 
@@ -55,8 +58,6 @@ KNOB_LABELS: dict[str, str] = {
 
 
 def _students() -> list[Any]:
-    from optwidgets.models import model_names
-
     return [("off", ""), *((name, name) for name in model_names())]  # all (label, value)
 
 
@@ -76,20 +77,21 @@ class SweepPanel:
         self.explorer = explorer
         self.field = "prune_ratio"
         self.results: list[RunResult] = []
-        style = {"description_width": "150px"}
+        style = {"description_width": "118px"}
         self.knob = W.Dropdown(
             options=[(label, f) for f, label in KNOB_LABELS.items()],
             value=self.field,
             description="sweep this knob",
             style=style,
-            layout=W.Layout(width="420px"),
+            layout=W.Layout(width="auto"),
         )
         self.values = W.Text(
             value=self._defaults(self.field),
             description="values",
             style=style,
-            layout=W.Layout(width="420px"),
+            layout=W.Layout(width="auto"),
             tooltip="the series, separated by commas; every other setting is kept",
+            continuous_update=False,
         )
         self.button = W.Button(
             description="Sweep",
@@ -104,7 +106,8 @@ class SweepPanel:
             disabled=True,
             tooltip="stop the current run within one batch and start no further one",
         )
-        self.message = W.HTML("")
+        self.message = W.HTML("", layout=W.Layout(width="auto", min_width="0"))
+        self.message.add_class("ow-note")
         self.knob.observe(
             lambda ch: setattr(self.values, "value", self._defaults(ch["new"])), names="value"
         )
@@ -117,14 +120,18 @@ class SweepPanel:
         self.widget = W.VBox(
             [
                 W.HTML(
-                    "<b>Sweep this knob</b> — the same run once per value; the curve is drawn "
-                    "on the trade-off plot while the series runs."
+                    "<b>Sweep this knob</b>"
+                    + help_html(
+                        "The same run once per value; each run joins the trade-off plot "
+                        "as it ends, joined in knob order by a line."
+                    )
                 ),
                 self.knob,
                 self.values,
                 W.HBox([self.button, self.stop_button]),
                 self.message,
-            ]
+            ],
+            layout=W.Layout(width="100%", border_top="1px solid #e0e0e0", padding="6px 0 0 0"),
         )
 
     @staticmethod
@@ -170,12 +177,13 @@ class SweepPanel:
     def _job(self, cfg: Any, field: str, values: list[Any], cancel: threading.Event) -> Outcome:
         """On the worker thread; the Explorer shows the returned Outcome and refreshes."""
         ex = self.explorer
+        label = _SweepLabel(ex.progress, field, len(values), KNOB_LABELS.get(field, field))
         try:
             sweep_knob(
                 cfg,
                 field,
                 values,
-                callbacks=[ex.live, *ex.callbacks],
+                callbacks=[label, *ex.run_callbacks()],
                 store=ex.store,
                 on_result=lambda r: self._one_done(r, len(values)),
                 cancel=cancel,
@@ -213,16 +221,8 @@ class SweepPanel:
     # -- the curve on the trade-off plot ------------------------------------------------
     def _hook_tradeoff(self) -> None:
         view = getattr(self.explorer, "tradeoff", None)
-        if view is None:
-            return
-        redraw = view.refresh
-
-        def refresh(frame: Any) -> None:  # the trade-off view's redraw, then our line
-            redraw(frame)
-            self.draw_curve()
-
-        # An instance attribute: the view's own x/y observers call self.refresh too.
-        view.refresh = refresh
+        if view is not None:  # drawn after every redraw of the plot (new runs, new axes)
+            view.on_redraw.append(lambda fig, frame: self.draw_curve())
 
     def curve(self) -> Any:
         """The latest sweep's points in knob order (see :func:`optwidgets.tune.sweep.sweep_curve`)."""
@@ -233,7 +233,7 @@ class SweepPanel:
     def draw_curve(self) -> None:
         """Add the sweep's line (points joined in knob order) to the trade-off plot."""
         view = getattr(self.explorer, "tradeoff", None)
-        if view is None or not self.results:
+        if view is None or view.figure is None or not self.results:
             return
         pts = self.curve()
         if len(pts) == 0:
@@ -255,6 +255,19 @@ class SweepPanel:
             )
         )
         view.figure.data[-1].on_click(view._clicked)
+
+
+class _SweepLabel(Callback):
+    """Tells the progress line which run of the sweep is going (``run 2/5 · bits=4``)."""
+
+    def __init__(self, progress: Any, field: str, total: int, label: str) -> None:
+        self.progress, self.field, self.total, self.label = progress, field, total, label
+        self.index = 0
+
+    def on_run_start(self, run: Any) -> None:
+        self.index += 1
+        value = getattr(run.config, self.field, "?")
+        self.progress.job = f"run {self.index}/{self.total} · {self.label} {_format(value)}"
 
 
 def _sweep_panel(explorer: Any) -> W.Widget:

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
+from optwidgets.core.devices import available_devices
+from optwidgets.data import dataset_names
+from optwidgets.models import model_names
 from optwidgets.ui._spec import Control, Tab
 
 
-def _datasets() -> list[str]:
-    from optwidgets.data import dataset_names
-
-    return dataset_names()
-
-
-def _models() -> list[str]:
-    from optwidgets.models import model_names
-
-    return model_names()
-
-
 def _devices() -> list[str]:
-    from optwidgets.core.devices import available_devices
-
     return ["auto", *available_devices()]
 
 
@@ -31,14 +20,14 @@ TAB = Tab(
             "dataset",
             "dropdown",
             "dataset",
-            choices=_datasets,
+            choices=dataset_names,  # called when a form is built: registered data shows
             help="digits: 8x8 images; moons, circles, spiral, xor, gaussians: 2-D toy sets",
         ),
         Control(
             "model",
             "dropdown",
             "model",
-            choices=_models,
+            choices=model_names,
             help="mlp works on every dataset; cnn and resnet_tiny need images",
         ),
         Control(

@@ -24,13 +24,12 @@ from __future__ import annotations
 from typing import Any
 
 from optwidgets.ui._spec import Tab
+from optwidgets.ui.search_panel import SearchPanel
 
 __all__ = ["TAB"]
 
 
 def _search_panel(explorer: Any) -> Any:
-    from optwidgets.ui.search_panel import SearchPanel
-
     panel = SearchPanel(explorer=explorer)
     explorer.search = panel  # for code and tests: explorer.search.start()
     return panel.widget

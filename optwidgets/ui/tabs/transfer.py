@@ -8,14 +8,13 @@ RunConfig refuses ``feature_extraction`` / ``fine_tune`` without one.
 from __future__ import annotations
 
 from optwidgets.config import TRANSFER_MODES
+from optwidgets.runs.transfer import source_names
 from optwidgets.ui._spec import Control, Tab
 
 __all__ = ["TAB"]
 
 
 def _source_help() -> str:
-    from optwidgets.runs.transfer import source_names
-
     return ("a built-in source (" + ", ".join(source_names()) + "), a .pt file of weights "
             "or a stored run id; empty for scratch")
 
