@@ -47,7 +47,8 @@ from optwidgets.models.outputs import logits_of
 from optwidgets.train.callbacks import CallbackList, RunState, StopRun
 from optwidgets.train.optim import make_optimizer, make_scheduler
 
-__all__ = ["Trainer", "RunDiverged", "LossFn", "EVAL_BATCH", "EarlyStopping", "amp_context",
+__all__ = ["Trainer", "RunDiverged", "DIVERGENCE_GROWTH", "LossFn", "EVAL_BATCH", "EarlyStopping",
+           "amp_context",
            "batch_order", "epoch_losses", "evaluate", "keep_loss", "l1_parameters",
            "shuffle_seed", "train_step"]
 
@@ -69,8 +70,15 @@ def shuffle_seed(seed: int, step: int) -> int:
     return seed * 1_000_003 + step
 
 
+# A run diverges when its loss becomes NaN/inf, or when an epoch's mean training loss grows
+# past this many times the run's first step loss (a loss that only climbs: rmsprop at lr 10
+# reaches 8e10 without ever becoming inf). Healthy training never grows its loss 100-fold.
+DIVERGENCE_GROWTH = 100.0
+
+
 class RunDiverged(Exception):
-    """The training loss became NaN or infinite."""
+    """The training loss became NaN or infinite, or grew past DIVERGENCE_GROWTH times its
+    first value."""
 
 
 @torch.inference_mode()
@@ -353,6 +361,7 @@ class Trainer:
         run.total_steps, run.phase_step = spe * epochs, 0
         run.model = model
         model.train()
+        start_loss: float | None = None  # the phase's first step loss, for DIVERGENCE_GROWTH
         for epoch in range(1, epochs + 1):
             # -- one pass over the training split, in a fresh seeded order
             run.epoch = epoch
@@ -378,9 +387,15 @@ class Trainer:
                     self._log_losses(losses, first_step)
                     raise RunDiverged(f"training loss became {losses[-1]} at step {run.step}")
             # -- end of the epoch: history, validation, callbacks, early stopping
-            train_loss = self._log_losses(epoch_losses(losses), first_step)
+            values = epoch_losses(losses)
+            train_loss = self._log_losses(values, first_step)
             if not math.isfinite(train_loss):
                 raise RunDiverged(f"training loss became {train_loss} in epoch {epoch}")
+            if start_loss is None and values:
+                start_loss = float(values[0])
+            if start_loss is not None and train_loss > DIVERGENCE_GROWTH * max(start_loss, 1e-3):
+                raise RunDiverged(f"training loss grew from {start_loss:.4g} to {train_loss:.4g} "
+                                  f"in epoch {epoch}, past {DIVERGENCE_GROWTH:g} times its start")
             val_loss, val_acc, _ = evaluate(model, self.data.X_val, self.data.y_val)
             lr_now = opt.param_groups[0]["lr"]
             run.log("val", "loss", val_loss)

@@ -29,7 +29,7 @@ import anywidget
 import traitlets
 
 from optwidgets.ui._layout import CSS
-from optwidgets.ui._plotly import host_code
+from optwidgets.ui._plotly import host_code, mark_host
 
 __all__ = ["PageBridge", "CopyButton"]
 
@@ -148,9 +148,12 @@ class PageBridge(anywidget.AnyWidget):
     _css = traitlets.Unicode(CSS).tag(sync=True)
 
     def __init__(self, *, plotly: bool = True, **kwargs: Any) -> None:
-        if plotly and host_code():  # the dashboard's one copy of plotly's bundle
+        host = plotly and bool(host_code())
+        if host:  # the dashboard's one copy of plotly's bundle
             kwargs.setdefault("_esm", host_code() + "\n" + _BRIDGE_ESM)
         super().__init__(**kwargs)
+        if host:
+            mark_host()  # figures made from now on can use it
         self.sent: list[tuple[dict[str, Any], list[bytes]]] = []
         self.downloads: list[str] = []  # file names the browser reported saved
         self.on_msg(self._received)

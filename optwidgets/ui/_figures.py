@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from optwidgets import viz
 from optwidgets.runs import HISTORY_COLUMNS
-from optwidgets.ui._plotly import light_figure_class
+from optwidgets.ui._plotly import host_open, light_figure_class
 
 __all__ = ["figure_widget", "replace_figure", "loss_figure", "LOSS_PLACEHOLDER", "FigureMaker"]
 
@@ -37,8 +37,9 @@ def figure_widget(
     """A ``go.FigureWidget`` holding ``fig`` (or empty), ``height`` pixels tall, as wide
     as its box (``responsive``). ``shared``: it uses the plotly bundle of the page
     bridge of the widget it goes in (:mod:`optwidgets.ui._plotly`) rather than sending
-    its own; pass False for a figure shown on its own."""
-    cls = light_figure_class() if shared else go.FigureWidget
+    its own, once such a bridge exists (make the bridge first); pass False for a figure
+    shown on its own."""
+    cls = light_figure_class() if shared and host_open() else go.FigureWidget
     w = cls(fig if fig is not None else go.Figure(layout={"template": viz.TEMPLATE}))
     w._config = dict(PLOT_CONFIG)
     w.layout.height = height

@@ -266,6 +266,9 @@ _PHASE_TEXT = {
 
 
 def _seconds(s: float) -> str:
+    """``0.05 s``, ``1.3 s``, ``2 min 05 s``."""
+    if s < 1:
+        return f"{s:.2f} s"
     return f"{s:.1f} s" if s < 60 else f"{int(s // 60)} min {int(s % 60):02d} s"
 
 

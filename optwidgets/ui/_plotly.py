@@ -21,7 +21,22 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["host_code", "LOADER", "light_figure_class", "shared"]
+__all__ = ["host_code", "LOADER", "light_figure_class", "shared", "mark_host", "host_open"]
+
+# Whether a page bridge carrying the bundle has opened its comm in this kernel. A light
+# figure whose comm opens *before* the host's waits on a module that the front-end loads
+# only after it (widget models are made one after another): the page would hang. So a
+# figure is light only once a host exists (the dashboards make their bridge first).
+_HOST_OPEN = [False]
+
+
+def mark_host() -> None:
+    """Called by the page bridge once it carries the bundle."""
+    _HOST_OPEN[0] = True
+
+
+def host_open() -> bool:
+    return _HOST_OPEN[0]
 
 _GLOBAL = "__optwidgets_plotly"
 _SLOT = (

@@ -91,6 +91,7 @@ class _Comparison(RunPanel):
             show=self.default_show if show is None else show,
             lock=lock,
         )
+        bridge = PageBridge()  # first: the figure uses the plotly bundle it carries
         self.figure = figure_widget(height=380)
         self.table = W.HTML("", layout=W.Layout(width="auto", overflow="auto hidden"))
         self.choice_message = W.HTML("", layout=W.Layout(width="auto", min_width="0"))
@@ -109,7 +110,7 @@ class _Comparison(RunPanel):
             ),
         ]
         children = [
-            PageBridge(),
+            bridge,
             action_bar([header, self.train_button, self.stop_button, self.progress.widget]),
             self.status_html,
             columns(left, [self.figure]),

@@ -290,7 +290,13 @@ def parallel_coordinates(
             },
         )
     )
-    return finish(fig, title=title)
+    finish(fig, title=title)
+    # parcoords draws its axis names above the plot: the title goes above them
+    fig.update_layout(
+        margin={"t": 84 if title else 56, "l": 56, "r": 56, "b": 30},
+        title={"x": 0.5, "xanchor": "center", "y": 0.99, "yanchor": "top", "font": {"size": 14}},
+    )
+    return fig
 
 
 def pareto_trials(

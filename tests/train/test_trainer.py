@@ -201,3 +201,16 @@ def test_fit_runs_the_shared_functions_the_exported_script_carries(digits, monke
                      "keep_loss": 2 * spe, "epoch_losses": 2, "evaluate": 2, "update": 2,
                      "restore": 1}
     assert run.extra["best_epoch"] in (1, 2)
+
+
+def test_a_loss_that_only_climbs_is_diverged_not_done():
+    """rmsprop at lr 10 never reaches inf on digits: it climbs to ~1e7 and would finish
+    "done" with test accuracy 0.10 if only NaN/inf counted."""
+    import optwidgets as ow
+    from optwidgets.train.trainer import DIVERGENCE_GROWTH
+
+    res = ow.run(ow.RunConfig(dataset="digits", model="mlp", optimizer="rmsprop", lr=10,
+                              epochs=3), store=False)
+    assert res.status == "diverged" and f"past {DIVERGENCE_GROWTH:g} times its start" in res.error
+    healthy = ow.run(ow.RunConfig(dataset="digits", model="mlp", epochs=3), store=False)
+    assert healthy.status == "done"

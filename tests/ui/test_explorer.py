@@ -84,7 +84,7 @@ def test_progress_tells_the_truth_while_running_and_after_stop(explorer):
     assert explorer.train()
     assert wait_until(lambda: len(seen) >= 3 and "ETA" in seen[-1])
     line = seen[-1]
-    assert re.match(r"train · epoch \d+/5000 · step [\d,]+/[\d,]+ · \d+\.\d s · ETA ", line)
+    assert re.match(r"train · epoch \d+/5000 · step [\d,]+/[\d,]+ · \d+\.\d+ s · ETA ", line)
     assert "ETA 0 s" not in line and " 0.0 s" not in line  # the clock runs
     explorer.stop_button.click()
     assert explorer.wait(TIMEOUT)
