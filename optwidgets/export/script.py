@@ -39,8 +39,15 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from optwidgets.config import RunConfig
+from optwidgets.config import ACTIVATIONS, RunConfig
 from optwidgets.core.errors import ConfigError
+from optwidgets.core.errors import ConfigError as KitConfigError
+from optwidgets.data import builtin, preprocess, splits, toy
+from optwidgets.data.toy import TOY_CLASSES, TOY_DATASETS
+from optwidgets.models import zoo
+from optwidgets.runs.prepare import seed_everything
+from optwidgets.train import optim, trainer
+from optwidgets.train.trainer import EVAL_BATCH
 
 __all__ = ["export_script", "write_script", "inlined_objects", "EXPORTABLE_MODELS"]
 
@@ -70,8 +77,6 @@ _REFUSED_WHEN_ON = frozenset([
 
 def _check_exportable(cfg: RunConfig) -> None:
     """Refuse what the plain script cannot do, naming the field (nothing half-written)."""
-    from optwidgets.data.toy import TOY_DATASETS
-
     cfg.validate()
     if cfg.dataset != "digits" and cfg.dataset not in TOY_DATASETS:
         raise ConfigError(
@@ -182,8 +187,6 @@ def _banner(title: str) -> str:
 
 def _shape(cfg: RunConfig) -> tuple[tuple[int, ...], int, int]:
     """Input shape, the dataset's label count, and the model's (after ``classes``)."""
-    from optwidgets.data.toy import TOY_CLASSES
-
     shape: tuple[int, ...]
     if cfg.dataset == "digits":
         shape, k = (1, 8, 8), 10
@@ -234,8 +237,6 @@ from torch import nn
 
 
 def _settings(cfg: RunConfig) -> list[Part]:
-    from optwidgets.train.trainer import EVAL_BATCH
-
     shape, k_all, k = _shape(cfg)
     toy_only = ("n_samples", "noise")
     rows = [
@@ -264,8 +265,6 @@ def _settings(cfg: RunConfig) -> list[Part]:
 
 
 def _data_section(cfg: RunConfig) -> list[Part]:
-    from optwidgets.data import builtin, preprocess, splits, toy
-
     image = cfg.dataset == "digits"
     parts: list[Part] = [_banner("data")]
     if image:
@@ -341,9 +340,6 @@ def _data_section(cfg: RunConfig) -> list[Part]:
 
 
 def _model_section(cfg: RunConfig) -> list[Part]:
-    from optwidgets.config import ACTIVATIONS
-    from optwidgets.models import zoo
-
     parts: list[Part] = [_banner("model (the built-in model zoo's code)")]
     if cfg.model in ("mlp", "mlp_small"):
         acts = ",\n    ".join(
@@ -376,15 +372,10 @@ def _model_section(cfg: RunConfig) -> list[Part]:
 def _zoo_helpers(model: str) -> list[Part]:
     # The conv models' building blocks are module-private in models/zoo.py (not public API
     # there yet), so this is the one place the exporter reaches for private names.
-    from optwidgets.models import zoo
-
     return [zoo._conv_bn] + ([zoo._Residual] if model == "resnet_tiny" else [])
 
 
 def _train_section() -> list[Part]:
-    from optwidgets.core.errors import ConfigError as KitConfigError
-    from optwidgets.train import optim, trainer
-
     return [
         _banner("training: the Trainer's own functions"),
         KitConfigError,
@@ -468,8 +459,6 @@ def pick_device(name):
 
 
 def _run_section() -> list[Part]:
-    from optwidgets.runs.prepare import seed_everything
-
     return [_banner("the run"), seed_everything, _PICK_DEVICE, _MAIN]
 
 

@@ -34,13 +34,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import torch
+
 from optwidgets.core.errors import ConfigError
+from optwidgets.data import data_home
 from optwidgets.train.callbacks import Callback, RunState
 
 if TYPE_CHECKING:  # pragma: no cover
     import os
-
-    import torch
 
     from optwidgets.runs import RunResult
 
@@ -98,8 +99,6 @@ def _floats(values: list[Any]) -> list[float]:
     """Read buffered losses: one stack and one device-to-host copy for all the tensors."""
     if all(isinstance(v, (int, float)) for v in values):
         return [float(v) for v in values]
-    import torch  # already loaded: the losses are tensors
-
     out = [None if isinstance(v, torch.Tensor) else float(v) for v in values]
     at = [i for i, v in enumerate(values) if isinstance(v, torch.Tensor)]
     read = torch.stack([values[i].detach().float().reshape(()) for i in at]).cpu().tolist()
@@ -289,8 +288,6 @@ def default_mlflow_uri() -> str:
     >>> default_mlflow_uri().startswith("sqlite:///")
     True
     """
-    from optwidgets.data import data_home
-
     return "sqlite:///" + (data_home() / "mlruns" / "mlflow.db").as_posix()
 
 
@@ -353,8 +350,6 @@ class MLflowLogger(_RunLogger):
         if exp is None:
             artifacts = None
             if default_store:  # keep artefacts next to the database, not in the cwd
-                from optwidgets.data import data_home
-
                 artifacts = (data_home() / "mlruns" / "artifacts").as_uri()
             try:
                 return str(client.create_experiment(self.experiment,

@@ -103,12 +103,22 @@ def root(page: Any) -> Any:
     return page.locator(ROOT).first
 
 
+# Every plot box that is shown holds a drawn plotly figure.
+_ALL_DRAWN = """(sel) => {
+  const root = document.querySelector(sel);
+  if (!root || !root.classList.contains('ow-ready')) return false;
+  const slots = Array.from(root.querySelectorAll('.ow-slot')).filter(s => s.offsetParent !== null);
+  return slots.length > 0 && slots.every(s => s.querySelector('.js-plotly-plot .main-svg'));
+}"""
+
+
 def wait_ready(page: Any, timeout: float = 120) -> float:
-    """Wait for the dashboard and its figures (``ow-ready``); returns seconds waited."""
+    """Wait until the dashboard is drawn as a user sees it: its figures made
+    (``ow-ready``) and every plot on the page drawn, then a moment for the page to settle;
+    returns seconds waited."""
     t0 = time.monotonic()
-    page.locator(f"{ROOT}.ow-ready .ow-loss .js-plotly-plot").first.wait_for(
-        timeout=timeout * 1000
-    )
+    page.wait_for_function(_ALL_DRAWN, arg=ROOT, timeout=timeout * 1000, polling=200)
+    page.wait_for_timeout(1000)
     return time.monotonic() - t0
 
 
