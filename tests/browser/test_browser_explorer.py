@@ -38,7 +38,6 @@ from dashboard import (
 )
 from labharness import (
     collect_console_errors,
-    launch_chromium,
     open_notebook,
     run_all,
     start_app,
