@@ -22,7 +22,7 @@ from optwidgets.train.callbacks import Callback
 from optwidgets.train.loggers import parse_log_spec
 
 __all__ = ["add_config_flags", "config_from_args", "read_config_file", "add_log_flag",
-           "loggers_from_args"]
+           "add_run_flags", "loggers_from_args"]
 
 
 def add_config_flags(p: argparse.ArgumentParser) -> None:
@@ -87,6 +87,18 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
     if getattr(args, "config", None):
         base = read_config_file(args.config)
     return (base or RunConfig()).replace(**given) if given or base else RunConfig()
+
+
+def add_run_flags(p: argparse.ArgumentParser) -> None:
+    """What every command that runs (``run``, ``search``, ``sweep``) takes besides the
+    RunConfig fields: ``--config``, ``--json``, ``--store`` / ``--no-store``, ``--quiet``
+    and ``--log``."""
+    p.add_argument("--config", help="start from a RunConfig JSON file (or a stored run's)")
+    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--store", help="RunStore folder (default: the data home's results)")
+    p.add_argument("--no-store", action="store_true", help="do not save the runs")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+    add_log_flag(p)
 
 
 def add_log_flag(p: argparse.ArgumentParser) -> None:

@@ -25,7 +25,12 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from optwidgets import __version__
-from optwidgets.cli.flags import add_config_flags, add_log_flag, config_from_args, loggers_from_args
+from optwidgets.cli.flags import (
+    add_config_flags,
+    add_run_flags,
+    config_from_args,
+    loggers_from_args,
+)
 from optwidgets.cli.lab import add_lab_parsers
 from optwidgets.cli.lr_find import add_lr_find_parser
 from optwidgets.cli.runs import add_export_script_parser, add_runs_parser
@@ -56,12 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_run = sub.add_parser("run", help="train, compress and measure one configuration")
     add_config_flags(p_run)
-    p_run.add_argument("--config", help="start from a RunConfig JSON file (or a stored run's)")
-    p_run.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    p_run.add_argument("--store", help="RunStore folder (default: the data home's results)")
-    p_run.add_argument("--no-store", action="store_true", help="do not save the run")
-    p_run.add_argument("--quiet", action="store_true", help="no progress bar")
-    add_log_flag(p_run)
+    add_run_flags(p_run)
     p_run.set_defaults(func=_cmd_run)
 
     add_lab_parsers(sub)  # unknown flags of `lab` go on to jupyter lab

@@ -17,7 +17,12 @@ import json
 import sys
 from typing import Any
 
-from optwidgets.cli.flags import add_config_flags, add_log_flag, config_from_args, loggers_from_args
+from optwidgets.cli.flags import (
+    add_config_flags,
+    add_run_flags,
+    config_from_args,
+    loggers_from_args,
+)
 from optwidgets.tune import EXECUTORS, METHODS, OBJECTIVES, SAMPLERS, search
 
 __all__ = ["add_search_parser"]
@@ -66,12 +71,7 @@ def add_search_parser(subparsers: Any) -> Any:
     g.add_argument(
         "--no-prune", dest="prune", action="store_false", help="do not prune weak trials"
     )
-    p.add_argument("--config", help="start from a RunConfig JSON file")
-    p.add_argument("--json", action="store_true", help="print the result as one JSON object")
-    p.add_argument("--store", help="RunStore folder (default: the data home's results)")
-    p.add_argument("--no-store", action="store_true", help="do not save the runs")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    add_log_flag(p)
+    add_run_flags(p)
     p.set_defaults(func=_cmd_search)
     return p
 

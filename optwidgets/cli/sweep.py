@@ -15,7 +15,12 @@ import json
 import sys
 from typing import Any
 
-from optwidgets.cli.flags import add_config_flags, add_log_flag, config_from_args, loggers_from_args
+from optwidgets.cli.flags import (
+    add_config_flags,
+    add_run_flags,
+    config_from_args,
+    loggers_from_args,
+)
 from optwidgets.runs import RunResult
 from optwidgets.tune.sweep import SWEEPABLE, default_values, parse_values, sweep_knob
 
@@ -36,12 +41,7 @@ def add_sweep_parser(subparsers: Any) -> Any:
                    help="the RunConfig field swept; with default series: " + ", ".join(SWEEPABLE))
     g.add_argument("--values", default=None,
                    help="numbers separated by commas (default: the knob's series)")
-    p.add_argument("--config", help="start from a RunConfig JSON file")
-    p.add_argument("--json", action="store_true", help="print the runs as one JSON object")
-    p.add_argument("--store", help="RunStore folder (default: the data home's results)")
-    p.add_argument("--no-store", action="store_true", help="do not save the runs")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    add_log_flag(p)
+    add_run_flags(p)
     p.set_defaults(func=_cmd_sweep)
     return p
 
