@@ -44,10 +44,10 @@ from optwidgets.core.errors import ConfigError
 from optwidgets.core.errors import ConfigError as KitConfigError
 from optwidgets.data import builtin, preprocess, splits, toy
 from optwidgets.data.toy import TOY_CLASSES, TOY_DATASETS
-from optwidgets.models import zoo
+from optwidgets.models import outputs, zoo
 from optwidgets.runs.prepare import seed_everything
 from optwidgets.train import optim, trainer
-from optwidgets.train.trainer import EVAL_BATCH
+from optwidgets.train.trainer import DIVERGENCE_GROWTH, EVAL_BATCH
 
 __all__ = ["export_script", "write_script", "inlined_objects", "EXPORTABLE_MODELS"]
 
@@ -258,6 +258,7 @@ def _settings(cfg: RunConfig) -> list[Part]:
         ("DATASET_CLASSES", _lit(k_all), "labels of the whole dataset"),
         ("NUM_CLASSES", _lit(k), "the model's outputs (the labels cfg.classes keeps)"),
         ("EVAL_BATCH", _lit(EVAL_BATCH), "samples per forward pass when evaluating"),
+        ("DIVERGENCE_GROWTH", _lit(DIVERGENCE_GROWTH), "diverged: epoch loss > this x the first"),
     ]
     width = max(len(f"{n} = {v}") for n, v, _ in consts)
     lines += [f"{f'{n} = {v}':<{width}}  # {why}" for n, v, why in consts]
@@ -379,6 +380,7 @@ def _train_section() -> list[Part]:
     return [
         _banner("training: the Trainer's own functions"),
         KitConfigError,
+        outputs.logits_of,
         trainer.RunDiverged,
         trainer.shuffle_seed,
         optim.make_optimizer,
@@ -389,6 +391,7 @@ def _train_section() -> list[Part]:
         trainer.train_step,
         trainer.keep_loss,
         trainer.epoch_losses,
+        trainer.check_epoch_loss,
         trainer.evaluate,
         trainer.EarlyStopping,
     ]
@@ -410,6 +413,7 @@ def main():
     gen = torch.Generator().manual_seed(shuffle_seed(cfg.seed, 0))
     stopper = EarlyStopping(cfg.patience) if cfg.patience else None
     on_cpu = device.type == "cpu"
+    start_loss = None  # the first step's loss, for the DIVERGENCE_GROWTH check
     model.train()
     try:
         for epoch in range(1, cfg.epochs + 1):
@@ -423,9 +427,10 @@ def main():
                     sched.step()
                 if not keep_loss(losses, loss, on_cpu):
                     raise RunDiverged(f"training loss became {losses[-1]} in epoch {epoch}")
-            train_loss = sum(epoch_losses(losses)) / steps_per_epoch
-            if not math.isfinite(train_loss):
-                raise RunDiverged(f"training loss became {train_loss} in epoch {epoch}")
+            losses = epoch_losses(losses)
+            train_loss = sum(losses) / len(losses)
+            start_loss = losses[0] if start_loss is None else start_loss
+            check_epoch_loss(train_loss, start_loss, epoch)
             val_loss, val_acc, _ = evaluate(model, X_val, y_val)
             print(f"epoch {epoch}: train_loss={train_loss:.4f} val_loss={val_loss:.4f} "
                   f"val_acc={val_acc:.4f}")

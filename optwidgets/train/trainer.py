@@ -2,11 +2,12 @@
 
 The loop is built from small top-level functions, each self-contained (torch only, plus
 a ``cfg`` read by attribute): :func:`batch_order`, :func:`train_step`, :func:`keep_loss`,
-:func:`epoch_losses`, :func:`evaluate`, :class:`EarlyStopping`, :func:`amp_context`, and
-``make_optimizer`` / ``make_scheduler`` of :mod:`optwidgets.train.optim`. ``Trainer.fit``
-calls them and adds what a dashboard needs (cancel check, history, callbacks); the
-exported plain script (:mod:`optwidgets.export`) carries their source, verbatim, and
-calls them from its own short loop: one implementation, run by both.
+:func:`epoch_losses`, :func:`check_epoch_loss`, :func:`evaluate`, :class:`EarlyStopping`,
+:func:`amp_context`, and ``make_optimizer`` / ``make_scheduler`` of
+:mod:`optwidgets.train.optim`. ``Trainer.fit`` calls them and adds what a dashboard needs
+(cancel check, history, callbacks); the exported plain script (:mod:`optwidgets.export`)
+carries their source, verbatim, and calls them from its own short loop: one
+implementation, run by both.
 
 The hot loop does only what a plain PyTorch loop does, plus a cancel check,
 keeping the step's loss (a float on CPU, a device tensor on a GPU) and the batch hooks
@@ -47,10 +48,9 @@ from optwidgets.models.outputs import logits_of
 from optwidgets.train.callbacks import CallbackList, RunState, StopRun
 from optwidgets.train.optim import make_optimizer, make_scheduler
 
-__all__ = ["Trainer", "RunDiverged", "DIVERGENCE_GROWTH", "LossFn", "EVAL_BATCH", "EarlyStopping",
-           "amp_context",
-           "batch_order", "epoch_losses", "evaluate", "keep_loss", "l1_parameters",
-           "shuffle_seed", "train_step"]
+__all__ = ["Trainer", "RunDiverged", "DIVERGENCE_GROWTH", "LossFn", "EVAL_BATCH",
+           "EarlyStopping", "amp_context", "batch_order", "check_epoch_loss", "epoch_losses",
+           "evaluate", "keep_loss", "l1_parameters", "shuffle_seed", "train_step"]
 
 # loss_fn(logits, inputs, targets) -> scalar loss tensor
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -234,6 +234,27 @@ def keep_loss(losses: list[Any], loss: torch.Tensor, on_cpu: bool) -> bool:
     return True
 
 
+def check_epoch_loss(train_loss: float, start_loss: float | None, epoch: int) -> None:
+    """Raise :class:`RunDiverged` if ``epoch``'s mean training loss is NaN or infinite, or
+    grew past ``DIVERGENCE_GROWTH`` times ``start_loss``, the phase's first step loss
+    (None: not known yet; below 1e-3 it counts as 1e-3).
+
+    Example
+    -------
+    >>> check_epoch_loss(0.9, 2.3, 1)  # falling: nothing happens
+    >>> try:
+    ...     check_epoch_loss(400.0, 2.3, 3)
+    ... except RunDiverged as err:
+    ...     print(err)
+    training loss grew from 2.3 to 400 in epoch 3, past 100 times its start
+    """
+    if not math.isfinite(train_loss):
+        raise RunDiverged(f"training loss became {train_loss} in epoch {epoch}")
+    if start_loss is not None and train_loss > DIVERGENCE_GROWTH * max(start_loss, 1e-3):
+        raise RunDiverged(f"training loss grew from {start_loss:.4g} to {train_loss:.4g} "
+                          f"in epoch {epoch}, past {DIVERGENCE_GROWTH:g} times its start")
+
+
 def epoch_losses(losses: list[Any]) -> list[float]:
     """The epoch's step losses kept by :func:`keep_loss`, as floats (one read-back from a GPU).
 
@@ -389,13 +410,9 @@ class Trainer:
             # -- end of the epoch: history, validation, callbacks, early stopping
             values = epoch_losses(losses)
             train_loss = self._log_losses(values, first_step)
-            if not math.isfinite(train_loss):
-                raise RunDiverged(f"training loss became {train_loss} in epoch {epoch}")
             if start_loss is None and values:
                 start_loss = float(values[0])
-            if start_loss is not None and train_loss > DIVERGENCE_GROWTH * max(start_loss, 1e-3):
-                raise RunDiverged(f"training loss grew from {start_loss:.4g} to {train_loss:.4g} "
-                                  f"in epoch {epoch}, past {DIVERGENCE_GROWTH:g} times its start")
+            check_epoch_loss(train_loss, start_loss, epoch)
             val_loss, val_acc, _ = evaluate(model, self.data.X_val, self.data.y_val)
             lr_now = opt.param_groups[0]["lr"]
             run.log("val", "loss", val_loss)

@@ -46,7 +46,12 @@ END_TO_END = {
     "moons-mlp": ow.RunConfig(dataset="moons", model="mlp", hidden=(16,), epochs=3),
     "spiral-all-knobs": ALL_KNOBS,
     "gaussians-bf16-cosine-adamw": BF16,
+    # rmsprop at lr 10: the loss climbs past DIVERGENCE_GROWTH times its start (never inf)
+    "digits-rmsprop-diverges": ow.RunConfig(
+        dataset="digits", model="mlp", optimizer="rmsprop", lr=10, epochs=3
+    ),
 }
+DIVERGES = {"digits-rmsprop-diverges"}
 
 
 def _run_script(path) -> str:
@@ -65,12 +70,13 @@ def _run_script(path) -> str:
 def test_script_reproduces_the_run(name, tmp_path):
     cfg = END_TO_END[name]
     res = ow.run(cfg, store=False, device="cpu")
-    assert res.status == "done"
+    assert res.status == ("diverged" if name in DIVERGES else "done"), res.error
     path = write_script(cfg.replace(device="cpu"), tmp_path / f"{name}.py")
     text = path.read_text()
     assert "optwidgets" not in text.lower()
 
     out = _run_script(path)
+    assert ("diverged:" in out) == (res.status == "diverged"), out
     last = out.strip().splitlines()[-1]
     match = re.fullmatch(r"test_acc=(\d\.\d{6})", last)
     assert match, out
@@ -227,6 +233,10 @@ def test_script_carries_the_kits_own_source_verbatim(cfg):
     positions = [text.index(inspect.getsource(obj)) for obj in objs]
     assert positions == sorted(positions)
     assert text.count("\n# from ") == len(objs)
+    # Everything else defined at top level is the script's own wiring, and only that.
+    defined = set(re.findall(r"^(?:def|class) (\w+)", text, flags=re.M))
+    glue = {"features", "load_data", "build_model", "pick_device", "main"}
+    assert defined - {obj.__name__ for obj in objs} == glue
 
 
 def test_the_scripts_functions_compile_to_the_kits_bytecode(tmp_path):
@@ -236,6 +246,37 @@ def test_the_scripts_functions_compile_to_the_kits_bytecode(tmp_path):
             continue
         ours, theirs = inspect.unwrap(ns[obj.__name__]), inspect.unwrap(obj)
         assert ours.__code__.co_code == theirs.__code__.co_code, obj.__name__
+
+
+def _global_names(code):
+    """Names a code object (and the code nested in it) reads as globals."""
+    import dis
+
+    names = {i.argval for i in dis.get_instructions(code) if i.opname == "LOAD_GLOBAL"}
+    for const in code.co_consts:
+        if inspect.iscode(const):
+            names |= _global_names(const)
+    return names
+
+
+@pytest.mark.parametrize("cfg", [ALL_KNOBS, BF16, END_TO_END["digits-cnn"]],
+                         ids=["all-knobs", "bf16", "digits-cnn"])  # fmt: skip
+def test_every_name_the_script_reads_is_defined_in_it(cfg, tmp_path):
+    """An inlined function that calls a kit function the script does not carry fails here,
+    not only on the one input that reaches that call."""
+    import builtins
+
+    ns = _exported(cfg, tmp_path)
+    defined = set(ns) | set(dir(builtins))
+    for name, value in list(ns.items()):
+        funcs = [value] if inspect.isfunction(value) else []
+        if inspect.isclass(value) and value.__module__ == "exported":
+            funcs = [v for v in vars(value).values() if inspect.isfunction(v)]
+        for f in funcs:
+            f = inspect.unwrap(f)
+            if f.__module__ == "exported":
+                missing = _global_names(f.__code__) - defined
+                assert not missing, f"{name} reads {sorted(missing)}, not defined in the script"
 
 
 def test_every_setting_of_the_script_is_one_the_exporter_reproduces():

@@ -187,7 +187,8 @@ def test_fit_runs_the_shared_functions_the_exported_script_carries(digits, monke
         return wrapper
 
     for name in ("make_optimizer", "make_scheduler", "amp_context", "l1_parameters",
-                 "batch_order", "train_step", "keep_loss", "epoch_losses", "evaluate"):
+                 "batch_order", "train_step", "keep_loss", "epoch_losses", "check_epoch_loss",
+                 "evaluate"):
         monkeypatch.setattr(trainer, name, counting(name, getattr(trainer, name)))
     for method in ("update", "restore"):
         monkeypatch.setattr(trainer.EarlyStopping, method,
@@ -198,8 +199,8 @@ def test_fit_runs_the_shared_functions_the_exported_script_carries(digits, monke
     spe = math.ceil(len(digits.X_train) / cfg.batch_size)
     assert calls == {"make_optimizer": 1, "make_scheduler": 1, "amp_context": 1,
                      "l1_parameters": 1, "batch_order": 2, "train_step": 2 * spe,
-                     "keep_loss": 2 * spe, "epoch_losses": 2, "evaluate": 2, "update": 2,
-                     "restore": 1}
+                     "keep_loss": 2 * spe, "epoch_losses": 2, "check_epoch_loss": 2,
+                     "evaluate": 2, "update": 2, "restore": 1}
     assert run.extra["best_epoch"] in (1, 2)
 
 
