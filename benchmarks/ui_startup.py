@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 TARGETS = {"first_display_s": 3.0}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -51,17 +53,19 @@ def _size(msg: dict) -> int:
     return len(content) + sum(memoryview(b).nbytes for b in msg.get("buffers") or ())
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
 def one_start(store: str, timeout: float = 300) -> dict:
     from jupyter_client.manager import start_new_kernel
 
-    km, kc = start_new_kernel(kernel_name="python3")
+    # this checkout first on the kernel's path (an editable install may point elsewhere)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p))  # fmt: skip
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(REPO), env=env)
     try:
-        # nothing of ours imported yet, and the kernel is this environment's Python
-        kc.execute_interactive(
-            "import sys; print(sys.executable, 'optwidgets' in sys.modules)",
-            timeout=60,
-            output_hook=lambda m: None,
-        )
+        # the kernel is up and has imported nothing of ours
+        kc.execute_interactive("import sys", timeout=60, output_hook=lambda m: None)
         out: dict = {"display_bytes": 0, "ready_bytes": 0}
         t0 = time.perf_counter()
         msg_id = kc.execute(CELL.format(store=store))

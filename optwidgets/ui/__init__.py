@@ -2,12 +2,17 @@
 
 Imports ipywidgets and plotly; the engine never imports this package.
 
-- :class:`Explorer` — controls for every RunConfig field (tabs from :mod:`optwidgets.ui.tabs`),
-  Train / Stop on a background thread, live curves, trade-off plot, runs table,
-  decision boundary, confusion matrix, classroom mode (``show=``, ``lock=``, ``preset=``).
+- :class:`Explorer` — the dashboard on one screen: controls for every RunConfig field
+  (tabs from :mod:`optwidgets.ui.tabs`), Train / Stop on a background thread, truthful
+  progress, live curves, trade-off plot, runs grid (itables), decision boundary, confusion
+  matrix, classroom mode (``show=``, ``lock=``, ``preset=``). An ``ipywidgets.VBox``.
 - :class:`LearningRateExplorer`, :class:`OptimizerRace` — one setup, several runs overlaid.
+- :class:`SearchPanel` — an Optuna search, drawn live.
 - Parts to build more: :class:`LiveCurves` (throttled live-plot callback),
-  :class:`ConfigForm` (widgets from :class:`Control` specs), :class:`BackgroundRunner`.
+  :class:`ProgressView`, :class:`ConfigForm` (widgets from :class:`Control` specs),
+  :class:`BackgroundRunner`, and the layout pieces of :mod:`optwidgets.ui._layout`
+  (wrapping columns, fixed-height plot boxes, the action bar) with the page bridge of
+  :mod:`optwidgets.ui._bridge` (clipboard, downloads, one plotly bundle per page).
 
 Example
 -------

@@ -16,6 +16,7 @@ from typing import Any
 
 import ipywidgets as W
 import numpy as np
+import plotly.graph_objects as go
 
 from optwidgets import viz
 from optwidgets.config import RunConfig
@@ -78,9 +79,12 @@ class BoundaryView(Callback):
         return self.slot.figure
 
     def make_figure(self) -> Any:
-        """Make the FigureWidget (it sends plotly's bundle: do it before the run)."""
+        """Make the FigureWidget before the run (the first one in a process imports
+        plotly's widget module); it says what it will show until the first drawing."""
         if self.slot.figure is None:
-            self.slot.show(figure_widget(height=self.slot.height))
+            empty = go.Figure(layout={"template": viz.TEMPLATE})
+            text = "Press Train:<br>the model's decision<br>regions appear here"
+            self.slot.show(figure_widget(viz.placeholder(empty, text), height=self.slot.height))
         return self.slot.figure
 
     def preload(self, cfg: RunConfig) -> None:
@@ -112,6 +116,13 @@ class BoundaryView(Callback):
         return True
 
     _active = False
+
+    first_delay = 0.35  # s: the loss curve's first points go to the browser before the map
+
+    def on_run_start(self, run: RunState) -> None:
+        # the first map (a contour of the whole grid and every data point) is the heaviest
+        # message of a run: sent after the live curves' first redraw, not before it
+        self._next = time.perf_counter() + self.first_delay
 
     def on_epoch_end(self, run: RunState, logs: dict[str, float]) -> None:
         if not self._active or self._data is None or run.model is None:

@@ -23,7 +23,7 @@ from optwidgets.ui._plotly import host_open, light_figure_class
 
 __all__ = ["figure_widget", "replace_figure", "loss_figure", "LOSS_PLACEHOLDER", "FigureMaker"]
 
-LOSS_PLACEHOLDER = "Press Train: the loss and accuracy curves are drawn here as it runs"
+LOSS_PLACEHOLDER = "Press Train: the loss and accuracy<br>curves are drawn here as it runs"
 
 
 # plotly.js fits a responsive figure to its box on window resizes (plotly's widget itself

@@ -260,7 +260,8 @@ class PlotSlot:
 
     @staticmethod
     def _placeholder(text: str) -> str:
-        return f'<div class="ow-placeholder">{html.escape(text)}</div>'
+        lines = "<br>".join(html.escape(t) for t in text.split("<br>"))  # plotly's line breaks
+        return f'<div class="ow-placeholder">{lines}</div>'
 
     def placeholder(self, text: str) -> None:
         """The text shown while there is no figure."""

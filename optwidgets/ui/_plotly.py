@@ -148,6 +148,8 @@ def light_figure_class() -> Any:
             if isinstance(content, dict) and content.get("event") == "optwidgets:hello":
                 self._widget_layout = deepcopy(self._layout_obj._props)
                 self._widget_data = deepcopy(self._data)
+                # sent even when unchanged here: it is the browser's copy that is stale
+                self.send_state(["_widget_layout", "_widget_data"])
                 self.send({"event": "optwidgets:state"})  # after the state, on the same comm
 
     return LightFigureWidget

@@ -100,7 +100,13 @@ def describe(result: RunResult, *, final: Mapping[str, Any] | None = None) -> st
         )
         return f"done · {result.technique} · {body}{note}{rid}"
     if result.status == "stopped":
-        return f"stopped at step {step:,}{where} · {result.technique} · {body}{rid}"
+        uncompressed = (
+            result.technique != "baseline"
+            and result.dense_bytes is not None
+            and result.size_bytes == result.dense_bytes
+        )
+        note = " (stopped before compression: saved dense)" if uncompressed else ""
+        return f"stopped at step {step:,}{where} · {result.technique}{note} · {body}{rid}"
     if result.status == "diverged":
         return (
             f"diverged: {result.error}. Try a smaller learning rate, gradient clipping "

@@ -17,6 +17,7 @@ import contextlib
 import datetime as _dt
 import html
 import math
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -198,6 +199,7 @@ class RunsGrid:
         self.shown = grid_frame(self.frame)
         self.selected: list[str] = []
         self.latest: str | None = None
+        self._lock = threading.RLock()
         self.grid = DataGrid(self.shown, height=SIZES["grid"])
         self.grid.observe(lambda _: self._selection_changed(), names="selected_rows")
         self.export_button = W.Button(
@@ -258,7 +260,9 @@ class RunsGrid:
             self._overlay.show(figure_widget(height=self._overlay.height))
             made = True
         if self._confusion.figure is None:
-            self._confusion.show(figure_widget(height=self._confusion.height))
+            empty = viz.placeholder(viz.confusion_matrix(np.zeros((0, 0))),
+                                    "The confusion matrix of the selected<br>(or the latest) run")
+            self._confusion.show(figure_widget(empty, height=self._confusion.height))
             made = True
         if made:
             self.show_selected()
@@ -267,6 +271,10 @@ class RunsGrid:
     def refresh(self, frame: pd.DataFrame | None = None, *, latest: str | None = None) -> None:
         """Reload from the store (or use ``frame``); ``latest`` = a run whose confusion
         matrix to show when nothing is selected."""
+        with self._lock:
+            self._refresh(frame, latest)
+
+    def _refresh(self, frame: pd.DataFrame | None, latest: str | None) -> None:
         self.frame = self.store.to_frame() if frame is None else frame
         if latest is not None:
             self.latest = latest
@@ -354,6 +362,10 @@ class RunsGrid:
     def show_selected(self) -> None:
         """Draw the selected runs' curves and the first one's (or the latest run's)
         confusion matrix."""
+        with self._lock:
+            self._show_selected()
+
+    def _show_selected(self) -> None:
         ids = list(self.selected)
         if self._overlay.figure is not None:
             split, metric = OVERLAYS[self.overlay_metric.value]
@@ -372,7 +384,7 @@ class RunsGrid:
                 metric=metric,
                 labels=self._labels(),
                 colors=self._colors(),
-                empty_text="Select runs in the grid (click rows) to compare their curves",
+                empty_text="Select runs in the grid (click rows)<br>to compare their curves here",
                 title=f"{self.overlay_metric.value} of {n} selected run{'s' * (n != 1)}"
                 if n
                 else None,

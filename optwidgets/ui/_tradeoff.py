@@ -10,6 +10,7 @@ the plot. ``on_redraw`` hooks (a sweep's line) are drawn after every redraw.
 from __future__ import annotations
 
 import html
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -77,6 +78,7 @@ class TradeoffView:
         self.latest: str | None = None
         self.on_redraw: list[Callable[[Any, pd.DataFrame], None]] = []
         self.redraws = 0
+        self._lock = threading.RLock()
         self.x.observe(lambda _: self.redraw(), names="value")
         self.y.observe(lambda _: self.redraw(), names="value")
         bar = flow([self.x, self.y, self.note], gap="0", align="center")
@@ -106,6 +108,10 @@ class TradeoffView:
         self.redraw()
 
     def redraw(self) -> None:
+        with self._lock:  # the store watcher, a run's end and the dropdowns may all redraw
+            self._redraw()
+
+    def _redraw(self) -> None:
         fig_widget = self.slot.figure
         if fig_widget is None:
             return
@@ -128,10 +134,10 @@ class TradeoffView:
 
     def _empty_text(self, frame: pd.DataFrame) -> str:
         if not len(frame):
-            return "No finished runs yet: press Train"
+            return "No finished runs yet:<br>press Train"
         col = self.x.value
         if col not in frame.columns or frame[col].isna().all():
-            return f"No run has {_short_label(col).lower()} measured: pick another x"
+            return f"No run has {_short_label(col).lower()} measured:<br>pick another x"
         return "No finished run to draw yet"
 
     def _clicked(self, trace: Any, points: Any, state: Any) -> None:

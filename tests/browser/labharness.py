@@ -115,10 +115,16 @@ class LabServer:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
 
+REPO = Path(__file__).resolve().parents[2]
+
+
 def _env(dirs: dict[str, Path], work: Path) -> dict[str, str]:
-    """Isolated Jupyter folders, and a data home of its own (the runs notebooks store by
-    default go there, not into the user's cache; datasets are found as usual)."""
+    """Isolated Jupyter folders, a data home of its own (the runs notebooks store by
+    default go there, not into the user's cache; datasets are found as usual), and this
+    checkout first on the kernels' path: they test the code next to these tests, even when
+    ``pip install -e`` was last run in another copy."""
     home = os.environ.get("OPTWIDGETS_DATA")
+    path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
     return dict(
         os.environ,
         JUPYTER_CONFIG_DIR=str(dirs["config"]),
@@ -127,6 +133,7 @@ def _env(dirs: dict[str, Path], work: Path) -> dict[str, str]:
         IPYTHONDIR=str(dirs["ipython"]),
         JUPYTER_PLATFORM_DIRS="1",
         OPTWIDGETS_DATA=str(work / "optwidgets-data") if home is None else home,
+        PYTHONPATH=path,
     )
 
 

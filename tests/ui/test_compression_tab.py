@@ -167,6 +167,11 @@ def test_stop_mid_sweep(explorer, store):
     assert explorer.wait(TIMEOUT)
     assert [r.status for r in sweep.results] == ["stopped"]
     assert explorer.state == "stopped" and len(store) == 1
+    # the same step count in the progress line and the status line
+    step = explorer.progress.final["step"]
+    assert f"stopped at step {step:,}" in explorer.status
+    assert f"stopped at step {step:,}" in explorer.progress.text
+    assert explorer.progress.text.startswith("run 1/3 · bits (simulated) 2 · ")
     assert not explorer.train_button.disabled and sweep.stop_button.disabled
     # the Explorer is usable again: a plain Train works
     explorer.config.epochs = 1

@@ -112,3 +112,27 @@ def test_pareto_trials_empty():
     fig = check_figure(pareto_trials(pd.DataFrame()))
     assert names(fig) == [TRACE_PARETO, TRACE_TRIALS, TRACE_PARETO_TRIALS]
     assert fig.layout.xaxis.title.text == "Objective 0"
+
+
+def test_one_trial_gets_sensible_axes():
+    one = pd.DataFrame({"number": [0], "state": ["COMPLETE"], "value": [0.97],
+                        "params_lr": [0.01], "params_optimizer": ["adam"]})  # fmt: skip
+    fig = check_figure(optimization_history(one, title="Optimization history"))
+    lo, hi = fig.layout.yaxis.range
+    assert 0.9 < lo < 0.97 < hi <= 1.01  # not 0.47 to 1.47
+    assert list(fig.layout.xaxis.range) == [-0.5, 0.5] and fig.layout.xaxis.dtick == 1
+    assert fig.layout.title.x == 0.5 and fig.layout.margin.t >= 40
+    par = check_figure(parallel_coordinates(one, title="Parallel coordinates"))
+    dims = par.data[0].dimensions
+    assert dims[0].range[0] < 0.97 < dims[0].range[1] <= 1.01
+    assert dims[1].range is not None  # a constant parameter gets room around it
+    assert par.layout.margin.t >= 80  # the axis names sit between title and plot
+    front = check_figure(pareto_trials(one.assign(values_0=3e4, values_1=0.97),
+                                       x="values_0", y="values_1"))  # fmt: skip
+    assert front.layout.yaxis.range[1] <= 1.01
+
+
+def test_many_trials_keep_accuracy_in_the_unit_range(trials):
+    fig = optimization_history(trials)
+    lo, hi = fig.layout.yaxis.range
+    assert 0 <= lo < 0.75 and 0.9 < hi <= 1.01

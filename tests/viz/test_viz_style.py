@@ -66,3 +66,13 @@ def test_axis_labels():
 def test_template_is_self_contained():
     assert tuple(TEMPLATE.layout.colorway) == PALETTE
     assert TEMPLATE.layout.plot_bgcolor  # built on plotly_white, not a registered name
+
+
+def test_unit_ticks_and_measures():
+    from optwidgets.viz import format_measure, unit_ticks
+
+    assert unit_ticks(3_000, 90_000, "B")[1] == ["5 kB", "10 kB", "20 kB", "50 kB"]
+    assert unit_ticks(1e3, 1e7, "B")[1] == ["1 kB", "10 kB", "100 kB", "1 MB", "10 MB"]
+    assert all(t.endswith(" ms") for t in unit_ticks(0.004, 0.3, "ms")[1])
+    assert format_measure(40_425, "B") == "40.4 kB" and format_measure(2_500, "") == "2.5k"
+    assert format_measure(None, "B") == "—"

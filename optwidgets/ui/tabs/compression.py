@@ -204,9 +204,10 @@ class SweepPanel:
         self.results.append(result)
         ex = self.explorer
         ex.last_result = result
+        self._final = ex.progress.final  # this run's step count, as its progress line says
         self.message.value = html.escape(
             f"{self.field}={_format(getattr(result.config, self.field))}: "
-            f"{len(self.results)}/{total} runs · {describe(result)}"
+            f"{len(self.results)}/{total} runs · {describe(result, final=self._final)}"
         )
         ex.refresh(latest=result.run_id)  # the trade-off plot and the runs table
 
@@ -215,8 +216,10 @@ class SweepPanel:
         for r in self.results:
             counts[r.status] = counts.get(r.status, 0) + 1
         parts = ", ".join(f"{n} {s}" for s, n in counts.items())
-        last = f" · last: {describe(self.results[-1])}" if self.results else ""
-        return f"sweep {self.field}: {len(self.results)} runs ({parts}){last}"
+        final = getattr(self, "_final", None)
+        last = f" · last: {describe(self.results[-1], final=final)}" if self.results else ""
+        n = len(self.results)
+        return f"sweep {self.field}: {n} run{'s' * (n != 1)} ({parts}){last}"
 
     # -- the curve on the trade-off plot ------------------------------------------------
     def _hook_tradeoff(self) -> None:
