@@ -9,7 +9,8 @@ RunStore as in real use. Every trial trains on one torch thread in every setting
 search's parallelism, not torch's.
 
 Measured, in this order, each ``--repeats`` times (interleaved, so a change in the
-machine's load hits every setting; the fastest of each is kept):
+machine's load hits every setting; the fastest of each is kept, and the ratios of each
+round are reported too):
 
 - ``wall_1_s``: ``ow.search(..., n_workers=1)`` (Optuna's loop in this process).
 - ``plain_loop_s``: the same 16 ``ow.run`` calls (the configs the 1-worker search
@@ -27,7 +28,8 @@ machine's load hits every setting; the fastest of each is kept):
 The *first* parallel search of a kernel also starts the forkserver (it imports torch
 and the kit, a few seconds of one core; this process runs trials meanwhile). That is
 measured in fresh interpreters, each like a notebook that has done one run: ``first_1_s``
-(one worker), ``first_local_2_s``, ``first_dask_2_s`` (``--fresh-repeats`` each).
+(one worker), ``first_local_2_s``, ``first_dask_2_s`` (in the first ``--fresh-repeats``
+rounds).
 
 Derived: ``speedup_local_2 = wall_1_s / wall_local_2_s``, ``speedup_dask_2`` likewise,
 ``speedup_*_first`` from the fresh interpreters; ``overhead_per_trial_ms =
@@ -154,10 +156,6 @@ def main(argv: list[str] | None = None) -> dict:
     first: dict[str, list[dict]] = {"one": [], "local_2": []}
     if not args.no_dask:
         first["dask_2"] = []
-    for r in range(args.fresh_repeats):
-        for kind in first:
-            first[kind].append(_fresh(kind, cfg, n, store()))
-            log(f"fresh {r} {kind}: {first[kind][-1]}")
     with contextlib.ExitStack() as stack:
         # the reference for 2 workers: the same plain ow.run calls in 2 plain processes
         ref = stack.enter_context(
@@ -197,6 +195,10 @@ def main(argv: list[str] | None = None) -> dict:
                 pool.warm()
                 wall, _ = timed(lambda: _search(cfg, n, store(), n_workers=2))
             walls["local_2_warm"].append(wall)
+            if r < args.fresh_repeats:  # in the same round: the same load
+                for kind in first:
+                    first[kind].append(_fresh(kind, cfg, n, store()))
+                    log(f"fresh {r} {kind}: {first[kind][-1]}")
             log(f"round {r}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in walls.items() if v))
     best = {k: min(v) for k, v in walls.items() if v}
     best_first = {k: min(d["wall"] for d in v) for k, v in first.items() if v}
@@ -223,6 +225,13 @@ def main(argv: list[str] | None = None) -> dict:
         "trials_here_local_2": here["local_2"],
         "overhead_per_trial_ms": 1000 * (best["one"] - best["plain"]) / n,
         "overhead_pct": 100 * (best["one"] - best["plain"]) / best["plain"],
+        # the same ratios round by round (each from neighbouring measurements): on a
+        # shared machine the spread says how much the load moved
+        "speedup_local_2_rounds": [a / b for a, b in zip(walls["one"], walls["local_2"])],
+        "speedup_local_2_first_rounds": [
+            a["wall"] / b["wall"] for a, b in zip(first["one"], first["local_2"])
+        ],
+        "speedup_plain_2_rounds": [a / b for a, b in zip(walls["plain"], walls["plain_2"])],
         "completed": completed,
         "walls_s": walls,
         "first_runs": first,
@@ -235,6 +244,10 @@ def main(argv: list[str] | None = None) -> dict:
                 "first_dask_2_s": best_first["dask_2"],
                 "speedup_dask_2_first": best_first["one"] / best_first["dask_2"],
                 "trials_here_dask_2": here["dask_2"],
+                "speedup_dask_2_rounds": [a / b for a, b in zip(walls["one"], walls["dask_2"])],
+                "speedup_dask_2_first_rounds": [
+                    a["wall"] / b["wall"] for a, b in zip(first["one"], first["dask_2"])
+                ],
             }
         )
     out["targets_met"] = bool(
