@@ -18,7 +18,8 @@ Every widget update made from the training thread goes through :class:`LiveCurve
 
 :class:`ProgressView` is the progress bar and line of a run, a sweep or a search: phase,
 epoch and step, elapsed time and ETA while it runs, and after it ends (stopped too) the
-same step count as the status line.
+same step count as the status line; while a dataset downloads (its first load), the
+file, the bytes so far and the total.
 
 Example
 -------
@@ -33,9 +34,11 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import html
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import ipywidgets as W
@@ -45,8 +48,10 @@ import torch
 
 from optwidgets import viz
 from optwidgets.compress.pipeline import technique_label
+from optwidgets.data import on_progress
 from optwidgets.train.callbacks import Callback, RunState
 from optwidgets.ui._figures import loss_figure
+from optwidgets.viz import format_measure
 
 __all__ = ["Recording", "LiveCurves", "draw_loss_curves", "draw_smoothed_trace", "ProgressView"]
 
@@ -287,6 +292,8 @@ class ProgressView(Callback):
     the last run, None while one runs), ``job``.
     """
 
+    download_interval = 0.2  # s between download updates (pooch reports every 1 KiB chunk)
+
     def __init__(self) -> None:
         self.bar = W.IntProgress(
             value=0, min=0, max=1, bar_style="",
@@ -305,6 +312,7 @@ class ProgressView(Callback):
         self._stepping = ""  # the last phase that stepped through batches
         self._phase_t0 = time.perf_counter()
         self._run_t0 = self._phase_t0
+        self._download_t = 0.0
 
     # -- text ------------------------------------------------------------------------
     def show(self, text: str) -> None:
@@ -319,6 +327,40 @@ class ProgressView(Callback):
             self.bar.value, self.bar.bar_style = 0, ""
         self.show(self._prefix() + text if text else text)
         self._phase = ""
+
+    # -- downloads (a dataset's first load, before the run starts) ------------------------
+    @contextlib.contextmanager
+    def downloads(self) -> Iterator[None]:
+        """While inside, the downloads this thread makes are shown on the bar and line.
+
+        The listener is :func:`optwidgets.data.on_progress`; downloads of other threads
+        (another panel's run) are not this view's.
+        """
+        thread = threading.get_ident()
+
+        def heard(dataset: str, file: str, done: int, total: int) -> None:
+            if threading.get_ident() == thread:
+                self.on_download(dataset, file, done, total)
+
+        remove = on_progress(heard)
+        try:
+            yield
+        finally:
+            remove()
+
+    def on_download(self, dataset: str, file: str, done: int, total: int) -> None:
+        """``downloading mnist · train-images-idx3-ubyte.gz · 3.1 MB of 9.9 MB``."""
+        now = time.perf_counter()
+        finished = total > 0 and done >= total
+        if not finished and done and now - self._download_t < self.download_interval:
+            return
+        self._download_t = now
+        with self.bar.hold_sync():
+            self.bar.max = max(total, 1)
+            self.bar.value = min(done, total)
+        size = format_measure(done, "B") + (f" of {format_measure(total, 'B')}" if total else "")
+        state = "downloaded" if finished else "downloading"
+        self.show(f"{self._prefix()}{state} {dataset} · {file} · {size}")
 
     # -- events (training thread) -----------------------------------------------------
     def on_run_start(self, run: RunState) -> None:

@@ -171,7 +171,11 @@ class RunPanel(W.VBox):
         self.progress.job = ""
         self._set_status("running", status())
         self._update_buttons()
-        if not self.runner.start(job, name=f"optwidgets-{type(self).__name__}"):
+        def shown(cancel: threading.Event) -> Any:  # a dataset's download on the progress line
+            with self.progress.downloads():
+                return job(cancel)
+
+        if not self.runner.start(shown, name=f"optwidgets-{type(self).__name__}"):
             self._busy = False
             self._update_buttons()
             return False

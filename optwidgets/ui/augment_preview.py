@@ -19,6 +19,7 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import html
 import struct
 import zlib
@@ -132,8 +133,11 @@ class AugmentPreview:
     def refresh(self) -> None:
         """Recompute the samples from ``explorer.config`` and redraw the grid."""
         cfg = self.explorer.config
+        progress = getattr(self.explorer, "progress", None)  # a first load downloads: shown
+        shown = progress.downloads() if progress is not None else contextlib.nullcontext()
         try:
-            originals, augmented = augmentation_preview(cfg, n=self.n, draw=self.draw)
+            with shown:
+                originals, augmented = augmentation_preview(cfg, n=self.n, draw=self.draw)
         except (ConfigError, DataError) as exc:
             self.message.value = error_html(f"no preview: {exc}")
             return
