@@ -28,7 +28,7 @@ Example
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple, cast
 
 import torch
@@ -52,6 +52,7 @@ __all__ = [
     "Latency",
     "latency",
     "latency_ms",
+    "paired_latency",
     "measure",
     "deployable_state",
     "load_deployable_state",
@@ -245,6 +246,74 @@ def latency_ms(
     """
     return latency(model, input_shape, batch=batch, device=device, warmup=warmup,
                    budget_s=budget_s, dtype=dtype, threads=threads).median_ms
+
+
+def paired_latency(
+    models: Mapping[str, nn.Module],
+    example_input: Tensor | tuple[int, ...],
+    *,
+    rounds: int = 5,
+    batch: int = 1,
+    device: torch.device | str | None = None,
+    budget_s: float = 0.05,
+    threads: int | None = 1,
+) -> Any:
+    """Latency of several models measured as a comparison should be: warmed, alternated,
+    repeated. Returns a DataFrame with one row per model.
+
+    Every model is warmed up first (untimed passes and one short timing, so lazy
+    initialisation and the allocator's first requests are not charged to whichever runs
+    first). Then ``rounds`` rounds each time every model once with :func:`latency`, in an
+    order that rotates from round to round, so a change in the machine's load hits every
+    model alike. Columns: ``name``, ``median_ms`` (median of the rounds' medians),
+    ``iqr_ms`` (interquartile range of those, the run-to-run spread), ``min_ms``,
+    ``max_ms``, ``ratio`` (median over rounds of this model's time over the first model's
+    in the same round: the paired comparison) and ``rounds``.
+
+    ``example_input`` is an input batch (its first dimension is the batch) or an input
+    shape without the batch (then ``batch`` inputs). ``device`` defaults to where the
+    first model's parameters are. ``threads=1`` by default: on a shared CPU one thread
+    gives stable medians (see :func:`latency`); pass None to use torch's current count.
+
+    Example
+    -------
+    >>> import torch.nn as nn
+    >>> small, big = nn.Linear(16, 4), nn.Sequential(nn.Linear(16, 512), nn.Linear(512, 4))
+    >>> t = paired_latency({"small": small, "big": big}, (16,), rounds=3, budget_s=0.01)
+    >>> list(t["name"]), t["rounds"].tolist(), float(t["ratio"].iloc[0])
+    (['small', 'big'], [3, 3], 1.0)
+    """
+    import numpy as np
+    import pandas as pd
+
+    if not models:
+        raise ValueError("paired_latency needs at least one model")
+    if int(rounds) < 1:
+        raise ValueError(f"rounds must be at least 1, got {rounds!r}")
+    if isinstance(example_input, Tensor):
+        shape, batch = tuple(example_input.shape[1:]), int(example_input.shape[0])
+    else:
+        shape = tuple(int(d) for d in example_input)
+    names = list(models)
+    dev = torch.device(device) if device is not None else model_device(models[names[0]])
+    for name in names:  # warm-up: every model before any timed round
+        latency(models[name], shape, batch=batch, device=dev, warmup=5,
+                budget_s=budget_s / 2, threads=threads)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(int(rounds)):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            lat = latency(models[name], shape, batch=batch, device=dev, warmup=1,
+                          budget_s=budget_s, threads=threads)
+            times[name].append(lat.median_ms)
+    first = np.asarray(times[names[0]])
+    rows = []
+    for name in names:
+        t = np.asarray(times[name])
+        q1, q3 = np.percentile(t, [25, 75])
+        rows.append({"name": name, "median_ms": float(np.median(t)), "iqr_ms": float(q3 - q1),
+                     "min_ms": float(t.min()), "max_ms": float(t.max()),
+                     "ratio": float(np.median(t / first)), "rounds": len(t)})
+    return pd.DataFrame(rows)
 
 
 def measure(

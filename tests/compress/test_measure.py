@@ -1,5 +1,6 @@
 import time
 
+import pytest
 import torch
 import torch.nn.utils.prune as tprune
 from torch import nn
@@ -12,6 +13,7 @@ from optwidgets.compress.measure import (
     latency,
     latency_ms,
     measure,
+    paired_latency,
     size_bytes,
 )
 
@@ -94,3 +96,37 @@ def test_threads_set_for_measurement_only(mlp):
     latency_ms(Probe(), (2,), batch=1, threads=1, budget_s=0.01)
     assert set(seen) == {1} and torch.get_num_threads() == before
     assert measure(mlp, (1, 8, 8), threads=1)["latency_ms"] > 0
+
+
+class _Counting(nn.Module):
+    """A model that records the order in which it ran (to check the rotation)."""
+
+    def __init__(self, name: str, log: list[str], width: int) -> None:
+        super().__init__()
+        self.name, self.log = name, log
+        self.net = nn.Sequential(nn.Linear(32, width), nn.Linear(width, 4))
+
+    def forward(self, x):
+        self.log.append(self.name)
+        return self.net(x)
+
+
+def test_paired_latency_warms_all_rotates_the_order_and_orders_by_cost():
+    log: list[str] = []
+    models = {"small": _Counting("small", log, 4), "big": _Counting("big", log, 4096)}
+    table = paired_latency(models, torch.zeros(8, 32), rounds=4, budget_s=0.01)
+    assert list(table["name"]) == ["small", "big"] and set(table["rounds"]) == {4}
+    assert table.loc[0, "ratio"] == 1.0
+    # a 1000x bigger matrix product is slower in every pairing, whatever the load
+    assert table.loc[1, "ratio"] > 3 and table.loc[1, "min_ms"] > table.loc[0, "max_ms"]
+    assert (table["iqr_ms"] >= 0).all() and (table["min_ms"] <= table["median_ms"]).all()
+    # both were warmed before the first timed round, and "big" went first in rounds 1, 3
+    runs = [name for i, name in enumerate(log) if i == 0 or log[i - 1] != name]
+    assert runs[:2] == ["small", "big"] and runs.count("big") >= 3
+
+
+def test_paired_latency_refuses_nothing_to_compare():
+    with pytest.raises(ValueError, match="at least one model"):
+        paired_latency({}, (4,))
+    with pytest.raises(ValueError, match="rounds"):
+        paired_latency({"a": nn.Linear(4, 2)}, (4,), rounds=0)
