@@ -4,11 +4,19 @@ Both sides train the same seeded model on the same tensors (already on the devic
 the same optimizer, batch size, epochs and batch order, and both evaluate the validation
 split once per epoch (the kit does that for its curves and early stopping, so the plain
 loop does the same work). The kit runs with a callback that records every step's loss.
-Repeats alternate kit / plain and the median of each is reported.
+Repeats alternate kit / kit with gradient records / plain and the median of each is
+reported.
+
+The kit's case runs with gradient recording off (``grad_every=0``); the gradient case
+records per-layer gradient norms and update ratios every ``--grad-every`` steps (default:
+RunConfig's default), the cost that k must keep within 5 % of the plain loop's throughput.
 
     python benchmarks/trainer_overhead.py [--device cpu|cuda] [--repeats 5] [--json]
+                                          [--grad-every 10] [--models cnn,mlp]
 
-Prints one JSON object: per case ``kit_samples_per_s``, ``plain_samples_per_s``, ``ratio``.
+Prints one JSON object: per case ``kit_samples_per_s``, ``plain_samples_per_s``, ``ratio``,
+and ``grad_samples_per_s``, ``grad_ratio`` (against the plain loop), ``grad_cost`` (one
+minus the throughput with records over the kit's without), ``grad_every``.
 """
 
 from __future__ import annotations
@@ -114,7 +122,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--grad-every", type=int, default=ow.RunConfig().grad_every,
+                    help="steps between gradient records in the gradient case (>= 1)")
+    ap.add_argument("--models", default="cnn,mlp",
+                    help="comma-separated zoo models to measure (default: cnn,mlp)")
     args = ap.parse_args(argv)
+    models = set(args.models.split(","))
     from optwidgets.core.devices import resolve_device
 
     device = resolve_device(args.device)
@@ -123,20 +136,31 @@ def main(argv: list[str] | None = None) -> int:
     if device.type == "cuda":
         out["gpu"] = torch.cuda.get_device_name()
     for name, cfg, raw in cases(device):
+        if cfg.model not in models:
+            continue
         data = prepare_data(cfg, raw)  # the same preprocessed tensors for both sides
         cfg = cfg.replace(preprocess="none")  # ...so the kit must not scale them again
+        grad_cfg = cfg.replace(grad_every=args.grad_every)
+        cfg = cfg.replace(grad_every=0)  # the trainer alone; records are the next case
         n_samples = len(data.X_train) * cfg.epochs
         kit_run(cfg, data)  # warm-up (allocator, kernels, lazy imports)
+        kit_run(grad_cfg, data)
         plain_loop(cfg, data.to(device), device)
-        kit_t, plain_t = [], []
+        kit_t, grad_t, plain_t = [], [], []
         for _ in range(args.repeats):
             kit_t.append(kit_run(cfg, data))
+            grad_t.append(kit_run(grad_cfg, data))
             plain_t.append(plain_loop(cfg, data.to(device), device))
         kit_sps = n_samples / statistics.median(kit_t)
+        grad_sps = n_samples / statistics.median(grad_t)
         plain_sps = n_samples / statistics.median(plain_t)
         out["cases"][name] = {"kit_samples_per_s": round(kit_sps, 1),
                               "plain_samples_per_s": round(plain_sps, 1),
                               "ratio": round(kit_sps / plain_sps, 4),
+                              "grad_samples_per_s": round(grad_sps, 1),
+                              "grad_ratio": round(grad_sps / plain_sps, 4),
+                              "grad_cost": round(1 - grad_sps / kit_sps, 4),
+                              "grad_every": args.grad_every,
                               "batch_size": cfg.batch_size, "epochs": cfg.epochs,
                               "model": cfg.model}
     if args.json:
@@ -144,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         for name, c in out["cases"].items():
             print(f"{name}: kit {c['kit_samples_per_s']:.0f}/s plain "
-                  f"{c['plain_samples_per_s']:.0f}/s ratio {c['ratio']:.3f}")
+                  f"{c['plain_samples_per_s']:.0f}/s ratio {c['ratio']:.3f}; gradients "
+                  f"every {c['grad_every']} steps {c['grad_samples_per_s']:.0f}/s ratio "
+                  f"{c['grad_ratio']:.3f} (cost {c['grad_cost']:.1%})")
     return 0
 
 

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
 from optwidgets.core.errors import ConfigError, unknown_name
-from optwidgets.data import dataset_names, is_image_dataset, register_dataset_object
+from optwidgets.data import dataset_names, dataset_task, is_image_dataset, register_dataset_object
 from optwidgets.models import is_conv_model, model_names
+from optwidgets.models.ensemble import ENSEMBLE_MAX
 
 __all__ = [
     "RunConfig",
@@ -42,6 +43,8 @@ __all__ = [
     "QUANT_MODES",
     "QUANT_BITS",
     "AUGMENT_KEYS",
+    "TASK_CHOICES",
+    "LOSSES",
 ]
 
 OPTIMIZERS = ("sgd", "adam", "adamw", "adagrad", "rmsprop")
@@ -55,6 +58,8 @@ PRUNE_METHODS = ("none", "weight", "neuron", "filter")
 PRUNE_SCHEDULES = ("oneshot", "agp")
 PRUNE_SCOPES = ("layer", "global")
 QUANT_MODES = ("none", "simulated", "int8", "fp16", "bf16")
+TASK_CHOICES = ("auto", "classification", "regression")  # auto: what the dataset declares
+LOSSES = ("mse", "mae", "huber")  # regression losses (classification trains on cross-entropy)
 QUANT_BITS = (2, 16)  # simulated quantization bit widths, inclusive (the one place they live)
 # Augmentation knobs and their allowed magnitudes (units in the comments).
 AUGMENT_KEYS = {
@@ -76,6 +81,7 @@ class RunConfig:
 
     # --- data & model -------------------------------------------------------------
     dataset: str = "digits"  # registered dataset name (ow.data.dataset_names())
+    task: str = "auto"  # auto = the dataset's (ow.data.dataset_task), classification, regression
     n_samples: int = 1000  # points generated for the toy 2-D sets
     noise: float = 0.1  # noise of the toy 2-D sets, in units of their coordinates
     val_fraction: float = 0.15  # share of samples held out for validation / early stopping
@@ -102,6 +108,8 @@ class RunConfig:
     batch_size: int = 64  # samples per gradient step
     epochs: int = 4  # passes over the training split
     amp: str = "none"  # mixed precision on CUDA (bf16 also on CPU)
+    loss: str = "mse"  # regression loss on standardized targets: mse, mae, huber (delta 1 std)
+    grad_every: int = 20  # steps between gradient-health records (res.gradients); 0 = off
     # --- regularization -----------------------------------------------------------
     weight_decay: float = 0.0  # L2 penalty (decoupled for adamw)
     l1: float = 0.0  # L1 penalty on weights, added to the loss
@@ -128,6 +136,9 @@ class RunConfig:
     quant_bits: int = 8  # bit width of simulated quantization, 2..16
     quant_activations: bool = False  # simulated: quantize activations too
     qat_epochs: int = 0  # simulated: quantization-aware fine-tune epochs (STE)
+    # --- ensembles ----------------------------------------------------------------
+    ensemble: int = 1  # members (seeds seed, seed+1, ...), probabilities averaged; 1 = off
+    ensemble_bootstrap: bool = False  # each member trains on a bootstrap sample of train
 
     _CHOICES: ClassVar[dict[str, tuple[str, ...]]] = {
         "optimizer": OPTIMIZERS,
@@ -141,6 +152,8 @@ class RunConfig:
         "prune_scope": PRUNE_SCOPES,
         "prune_schedule": PRUNE_SCHEDULES,
         "quant_mode": QUANT_MODES,
+        "task": TASK_CHOICES,
+        "loss": LOSSES,
     }
 
     def __post_init__(self) -> None:
@@ -195,6 +208,34 @@ class RunConfig:
     def compressing(self) -> bool:
         """A compression step runs after training (low rank, pruning or quantization)."""
         return self.low_rank or self.pruning or self.quantizing
+
+    @property
+    def ensembling(self) -> bool:
+        """This run trains ``ensemble`` > 1 members: deployed as one model that averages their
+        probabilities, or the teacher of its ``distill_student``."""
+        return self.ensemble > 1 and not (self.distilling and self.distill_teacher)
+
+    @property
+    def resolved_task(self) -> str:
+        """``task``, or with ``task='auto'`` the dataset's (``'classification'`` where the
+        dataset is not registered in this process: a stored run records its own task).
+
+        Example
+        -------
+        >>> RunConfig(dataset="diabetes", model="mlp").resolved_task
+        'regression'
+        """
+        if self.task != "auto":
+            return self.task
+        try:
+            return dataset_task(self.dataset)
+        except ConfigError:
+            return "classification"
+
+    @property
+    def regression(self) -> bool:
+        """The run fits a continuous target (R², RMSE, MAE instead of accuracy)."""
+        return self.resolved_task == "regression"
 
     @property
     def prune_amounts(self) -> int:
@@ -285,6 +326,18 @@ class RunConfig:
         if _STORED.get():  # a stored run's config: checked when it ran (see from_stored)
             return self
         conv = is_conv_model(self.model)
+        if self.task != "auto" and self.task != (declared := dataset_task(self.dataset)):
+            raise ConfigError(
+                "task", self.task, f"'auto' or {declared!r} for dataset {self.dataset!r}",
+                f"its targets are {'continuous' if declared == 'regression' else 'class labels'}"
+                + ("; to regress on numeric labels register the data with task='regression' "
+                   "(ow.data.from_arrays(X, y, task='regression'))"
+                   if self.task == "regression" else ""))
+        if self.distill_student and self.regression:
+            raise ConfigError(
+                "distill_student", self.distill_student, "'' (off) for a regression task",
+                "distillation matches the teacher's softened class probabilities; a "
+                "regression model has one output and no classes")
         if conv and not is_image_dataset(self.dataset):
             raise ConfigError(
                 "model",
@@ -316,6 +369,15 @@ class RunConfig:
             raise ConfigError(
                 "source", self.source, f"a pretrained source for transfer={self.transfer!r}",
                 "name a built-in source or a .pt weights file",
+            )
+        if self.ensemble > 1 and self.regression:
+            raise ConfigError(
+                "ensemble", self.ensemble, "1 (off) for a regression task",
+                "an ensemble here averages its members' class probabilities")
+        if self.seed + self.ensemble - 1 > RANGES["seed"].hi:  # members use seed .. seed+k-1
+            raise ConfigError(
+                "ensemble", self.ensemble, f"at most {int(RANGES['seed'].hi) - self.seed + 1} "
+                f"with seed={self.seed}", "member i trains with seed + i, which must stay a seed",
             )
         if self.val_fraction + self.test_fraction >= 0.9:
             raise ConfigError(
@@ -439,6 +501,7 @@ RANGES: dict[str, Range] = {
     "l1": Range(0.0, 1.0),
     "patience": Range(0, None, integer=True),
     "grad_clip": Range(0.0, None),
+    "grad_every": Range(0, 1_000_000, integer=True),
     "backbone_lr_scale": Range(0.0, 1.0),
     "distill_temperature": Range(0.0, 100.0, lo_open=True),
     "distill_alpha": Range(0.0, 1.0),
@@ -448,6 +511,7 @@ RANGES: dict[str, Range] = {
     "finetune_epochs": Range(0, 100_000, integer=True),
     "quant_bits": Range(*QUANT_BITS, integer=True),
     "qat_epochs": Range(0, 100_000, integer=True),
+    "ensemble": Range(1, ENSEMBLE_MAX, integer=True),
 }
 
 
@@ -558,12 +622,14 @@ _TEXT_RULES: dict[str, Any] = {
     "distill_teacher": lambda v: v if isinstance(v, str) else str(v),
     "lowrank_rank": _lowrank_rank,
     "quant_activations": lambda v: _bool("quant_activations", v),
+    "ensemble_bootstrap": lambda v: _bool("ensemble_bootstrap", v),
 }
 _ALLOWED_TEXT = {
     "classes": "labels to keep, e.g. '0,1,2' (empty = all)",
     "hidden": "layer widths >= 1, e.g. '128' or '64,32'",
     "nesterov": "True or False",
     "quant_activations": "True or False",
+    "ensemble_bootstrap": "True or False",
     "augment": "JSON such as '{\"rotate\": 15, \"hflip\": true}' with keys "
                + ", ".join(AUGMENT_KEYS),
     "source": "a built-in source name, a .pt weights file or a stored run id",
@@ -614,6 +680,10 @@ _DEFAULTS: dict[str, Any] = {
 
 # field -> (when it has an effect, that condition in words)
 _APPLIES_WHEN: dict[str, tuple[Any, str]] = {
+    "loss": (lambda c: c.regression, "a regression task (task='regression' or a regression "
+             "dataset such as 'diabetes')"),
+    "classes": (lambda c: not c.regression, "a classification task (class labels)"),
+    "labels_per_class": (lambda c: not c.regression, "a classification task (class labels)"),
     "nesterov": (lambda c: c.optimizer == "sgd" and c.momentum > 0,
                  "optimizer='sgd' and momentum > 0"),
     "momentum": (lambda c: c.optimizer in ("sgd", "rmsprop"), "optimizer 'sgd' or 'rmsprop'"),
@@ -636,6 +706,9 @@ _APPLIES_WHEN: dict[str, tuple[Any, str]] = {
     "quant_bits": (lambda c: c.simulated_quant, "quant_mode='simulated'"),
     "quant_activations": (lambda c: c.simulated_quant, "quant_mode='simulated'"),
     "qat_epochs": (lambda c: c.simulated_quant, "quant_mode='simulated'"),
+    "ensemble": (lambda c: not (c.distilling and c.distill_teacher),
+                 "a run that trains its own model (not a stored distill_teacher)"),
+    "ensemble_bootstrap": (lambda c: c.ensembling, "ensemble > 1"),
 }
 
 

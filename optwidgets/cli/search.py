@@ -8,6 +8,10 @@ Example
 ``{"study": ..., "method": ..., "objectives": [...], "trials": [...], "best": ...}``
 (``best`` is one trial, or the Pareto-optimal list for several objectives). Progress
 goes to stderr; the exit code is 0 when at least one trial completed.
+
+``optwidgets search --model mlp --space architecture --n-trials 12 --json`` searches the
+model's shape (depth, units, activation, dropout; width for a cnn) for validation
+accuracy and saved size; ``--space architecture --space units=log:8:64`` changes a range.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from optwidgets.cli.flags import (
     config_from_args,
     loggers_from_args,
 )
-from optwidgets.tune import EXECUTORS, METHODS, OBJECTIVES, SAMPLERS, search
+from optwidgets.tune import EXECUTORS, METHODS, OBJECTIVES, PRESETS, SAMPLERS, search
 
 __all__ = ["add_search_parser"]
 
@@ -47,12 +51,16 @@ def add_search_parser(subparsers: Any) -> Any:
         default=[],
         metavar="FIELD=SPEC",
         help="a searched field, repeatable: lr=log:1e-4:1e-1, epochs=int:1:5, "
-        "prune_ratio=float:0:0.9, optimizer=choice:adam,sgd",
+        "prune_ratio=float:0:0.9, optimizer=choice:adam,sgd; or a preset: "
+        + ", ".join(PRESETS)
+        + " (depth, units, activation, dropout or width: what --model takes), "
+        "which later --space items extend or override",
     )
     g.add_argument(
         "--objectives",
-        default="test_acc",
-        help="comma-separated, from " + ", ".join(OBJECTIVES),
+        default=None,
+        help="comma-separated, from " + ", ".join(OBJECTIVES) + " (default: test_acc; "
+        "val_acc,size_bytes with --space architecture)",
     )
     g.add_argument("--timeout", type=float, default=None, help="seconds; no new trial after")
     g.add_argument("--storage", default=None, help="journal file path or database URL")

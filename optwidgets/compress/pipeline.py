@@ -90,9 +90,11 @@ class CompressionOutcome:
 def technique_label(cfg: RunConfig) -> str:
     """The compression techniques a config asks for, joined by ``+``.
 
-    Parts in pipeline order: ``distill`` (a student is trained), ``lowrank``,
-    ``prune-weight|neuron|filter`` (``-agp`` when gradual), then ``int8``, ``fp16``,
-    ``bf16`` or ``sim-<k>bit`` (``-act`` with activations). ``"baseline"`` when none.
+    Parts in pipeline order: ``ensemble-<k>`` (k members deployed together; a run that
+    distills its ensemble deploys the student, so it says ``distill``), ``distill`` (a
+    student is trained), ``lowrank``, ``prune-weight|neuron|filter`` (``-agp`` when
+    gradual), then ``int8``, ``fp16``, ``bf16`` or ``sim-<k>bit`` (``-act`` with
+    activations). ``"baseline"`` when none.
 
     Example
     -------
@@ -101,8 +103,12 @@ def technique_label(cfg: RunConfig) -> str:
     'prune-filter+int8'
     >>> technique_label(RunConfig())
     'baseline'
+    >>> technique_label(RunConfig(ensemble=5))
+    'ensemble-5'
     """
     parts = []
+    if cfg.ensembling and not cfg.distilling:
+        parts.append(f"ensemble-{cfg.ensemble}")
     if cfg.distilling:
         parts.append("distill")
     if cfg.low_rank:

@@ -36,11 +36,13 @@ from optwidgets.data.home import data_home
 from optwidgets.data.preprocess import PREPROCESSORS, Preprocessor, fit_preprocessor
 from optwidgets.data.registry import (
     dataset_names,
+    dataset_task,
     is_image_dataset,
     load_dataset,
     register,
     unregister,
 )
+from optwidgets.data.regression import REGRESSION_DATASETS, REGRESSION_TOYS, TASKS
 from optwidgets.data.toy import TOY_DATASETS
 
 __all__ = [
@@ -49,12 +51,16 @@ __all__ = [
     "Dataset",
     "PREPROCESSORS",
     "Preprocessor",
+    "REGRESSION_DATASETS",
+    "REGRESSION_TOYS",
+    "TASKS",
     "TOY_DATASETS",
     "as_dataset",
     "augment_batch",
     "clear_cache",
     "data_home",
     "dataset_names",
+    "dataset_task",
     "delete_saved_dataset",
     "fit_preprocessor",
     "from_arrays",

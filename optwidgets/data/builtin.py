@@ -21,6 +21,12 @@ import numpy as np
 
 from optwidgets.data.home import data_home
 from optwidgets.data.raw import RawData
+from optwidgets.data.regression import (
+    REGRESSION_FEATURES,
+    REGRESSION_TOYS,
+    diabetes_arrays,
+    make_regression_toy,
+)
 from optwidgets.data.toy import TOY_DATASETS, make_toy
 
 __all__ = ["BUILTIN_NAMES", "IMAGE_BUILTINS", "DOWNLOADABLE", "DIGITS_SCALE", "builtin_raw",
@@ -28,7 +34,8 @@ __all__ = ["BUILTIN_NAMES", "IMAGE_BUILTINS", "DOWNLOADABLE", "DIGITS_SCALE", "b
 
 DOWNLOADABLE = ("mnist", "fashion_mnist", "cifar10")
 IMAGE_BUILTINS = ("digits", *DOWNLOADABLE)
-BUILTIN_NAMES: tuple[str, ...] = ("digits", *TOY_DATASETS, *DOWNLOADABLE)
+BUILTIN_NAMES: tuple[str, ...] = ("digits", *TOY_DATASETS, *DOWNLOADABLE, "diabetes",
+                                  *REGRESSION_TOYS)
 DIGITS_SCALE = 1 / 16  # digits' pixels are 0..16: features end up in [0, 1]
 
 
@@ -63,6 +70,20 @@ def _toy(name: str, n_samples: int, noise: float, seed: int) -> RawData:
                    feature_names=["x1", "x2"]).frozen()
 
 
+@lru_cache(maxsize=1)
+def _diabetes() -> RawData:
+    X, y, names = diabetes_arrays()
+    return RawData(name="diabetes", X=X, y=y, class_names=["progression"],
+                   feature_names=names, task="regression").frozen()
+
+
+@lru_cache(maxsize=16)
+def _regression_toy(name: str, n_samples: int, noise: float, seed: int) -> RawData:
+    X, y = make_regression_toy(name, n_samples=n_samples, noise=noise, seed=seed)
+    return RawData(name=name, X=X, y=y, class_names=["y"],
+                   feature_names=list(REGRESSION_FEATURES[name]), task="regression").frozen()
+
+
 @lru_cache(maxsize=3)
 def _downloaded(name: str, home: str) -> RawData:
     # ``home`` is part of the cache key only: another data home means other files.
@@ -91,6 +112,10 @@ def builtin_raw(name: str, *, n_samples: int = 1000, noise: float = 0.1, seed: i
         return _toy(name, n_samples, noise, seed)
     if name in DOWNLOADABLE:
         return _downloaded(name, str(data_home()))
+    if name == "diabetes":
+        return _diabetes()
+    if name in REGRESSION_TOYS:
+        return _regression_toy(name, n_samples, noise, seed)
     raise KeyError(name)
 
 
@@ -102,5 +127,5 @@ def clear_cache() -> None:
     >>> from optwidgets.data.builtin import clear_cache
     >>> clear_cache()
     """
-    for f in (_digits, _toy, _downloaded):
+    for f in (_digits, _toy, _downloaded, _diabetes, _regression_toy):
         f.cache_clear()

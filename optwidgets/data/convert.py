@@ -202,9 +202,9 @@ def _refuse(obj: Any, field: str) -> Any:
 
 def _raw(data: Any, *, target: str | None, test: Any, name: str,
          class_names: Sequence[str] | None, feature_names: Sequence[str] | None,
-         one_hot: bool | Literal["auto"], max_categories: int) -> RawData:
+         one_hot: bool | Literal["auto"], max_categories: int, task: str = "auto") -> RawData:
     frame_opts: dict[str, Any] = {"class_names": class_names, "one_hot": one_hot,
-                                  "max_categories": max_categories}
+                                  "max_categories": max_categories, "task": task}
     is_pair = isinstance(data, (tuple, list)) and len(data) == 2
     if is_pair and isinstance(data[0], pd.DataFrame):  # (X_df, y) or (df, "label")
         if isinstance(data[1], str):
@@ -215,7 +215,7 @@ def _raw(data: Any, *, target: str | None, test: Any, name: str,
                 test = test[0]  # (df_test, "label"), like the training pair
             return _raw(data[0], target=data[1], test=test, name=name, class_names=class_names,
                         feature_names=feature_names, one_hot=one_hot,
-                        max_categories=max_categories)
+                        max_categories=max_categories, task=task)
         if target is not None:
             raise ConfigError("target", target, "no target with (X, y): y holds the labels")
         if test is not None and not (isinstance(test, (tuple, list)) and len(test) == 2):
@@ -251,7 +251,7 @@ def _raw(data: Any, *, target: str | None, test: Any, name: str,
     X, y = _as_arrays(data, "the data")
     test_arrays = None if test is None else _as_arrays(test, "test")
     return arrays_raw(X, y, name=name, class_names=class_names, feature_names=feature_names,
-                      test=test_arrays)
+                      test=test_arrays, task=task)
 
 
 def as_dataset(
@@ -268,6 +268,7 @@ def as_dataset(
     one_hot: bool | Literal["auto"] = "auto",
     max_categories: int = MAX_CATEGORIES,
     register: bool = False,
+    task: str = "auto",
 ) -> Dataset:
     """A :class:`Dataset` from data in any of the usual forms (see the module list).
 
@@ -291,6 +292,8 @@ def as_dataset(
         As in :func:`~optwidgets.data.from_arrays` / :func:`~optwidgets.data.from_dataframe`.
     register : bool
         Also register it under ``name``, re-split by each run's seed and fractions.
+    task : {"auto", "classification", "regression"}
+        As in :func:`~optwidgets.data.from_arrays` (``"auto"``: inferred from the targets).
 
     Raises
     ------
@@ -320,7 +323,7 @@ def as_dataset(
         return ds
     raw = _raw(data, target=target, test=test, name=name or _default_name(data),
                class_names=class_names, feature_names=feature_names, one_hot=one_hot,
-               max_categories=max_categories)
+               max_categories=max_categories, task=task)
     return finish(raw, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction,
                   register=register)
 
@@ -350,7 +353,7 @@ def _check_new_name(name: Any) -> str:
 
 def register_dataset_object(data: Any, *, target: str | None = None, test: Any = None,
                             name: str | None = None, unique: bool = True,
-                            save: bool = False) -> str:
+                            save: bool = False, task: str = "auto") -> str:
     """Register data in any form of :func:`as_dataset` and return the name to select.
 
     ``RunConfig(dataset=<data>)`` and ``Explorer(data=...)`` use this: the config keeps
@@ -371,6 +374,8 @@ def register_dataset_object(data: Any, *, target: str | None = None, test: Any =
     save : bool
         Also save it in the data home (:func:`save_dataset`), so other processes (CLI
         runs, search workers) find it under the same name.
+    task : {"auto", "classification", "regression"}
+        As in :func:`as_dataset`.
 
     Example
     -------
@@ -398,7 +403,7 @@ def register_dataset_object(data: Any, *, target: str | None = None, test: Any =
             _saved.write_splits(data, name)
         return name
     raw = _raw(data, target=target, test=test, name=name, class_names=None,
-               feature_names=None, one_hot="auto", max_categories=MAX_CATEGORIES)
+               feature_names=None, one_hot="auto", max_categories=MAX_CATEGORIES, task=task)
     finish(raw, seed=0, val_fraction=0.15, test_fraction=0.2, register=True)  # splits: checked
     if save:
         _saved.write_raw(raw, name)

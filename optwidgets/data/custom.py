@@ -10,7 +10,8 @@ Labels may be any values (ints, strings): they are encoded as ``0..k-1`` in sort
 order and ``class_names`` are their text (unless you pass ``class_names``, in which case
 labels must already be ``0..len(class_names)-1``). What is refused, and why, is listed
 in :mod:`optwidgets.data.checks` (empty data, text in numeric columns, values beyond
-float32, regression targets, more than 2 GiB).
+float32, more than 2 GiB). A continuous target (float values of many distinct values)
+makes a regression set (``task="regression"``; see :mod:`optwidgets.data.regression`).
 
 :func:`optwidgets.data.as_dataset` takes every form (these three, torch Datasets and
 DataLoaders) through the builders here.
@@ -46,6 +47,7 @@ from optwidgets.data.checks import (
 )
 from optwidgets.data.dataset import Dataset
 from optwidgets.data.raw import RawData, build_dataset
+from optwidgets.data.regression import regression_targets
 
 __all__ = ["from_arrays", "from_dataframe", "from_csv", "MAX_CATEGORIES",
            "arrays_raw", "frame_raw", "read_csv", "finish", "to_numpy"]
@@ -164,7 +166,7 @@ def _shape_arrays(X: Any, y: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
 
 def arrays_raw(X: Any, y: Any, *, name: str, class_names: Sequence[str] | None = None,
                feature_names: Sequence[str] | None = None,
-               test: tuple[Any, Any] | None = None) -> RawData:
+               test: tuple[Any, Any] | None = None, task: str = "auto") -> RawData:
     """Check and encode ``(X, y)`` (and an optional ``(X_test, y_test)``) as :class:`RawData`.
 
     Example
@@ -187,7 +189,9 @@ def arrays_raw(X: Any, y: Any, *, name: str, class_names: Sequence[str] | None =
                             f"shape {X.shape[1:]}")
     n_all = len(X) + (0 if X_test is None else len(X_test))
     check_fits_in_memory(n_all, X.shape[1:], "the data")
-    codes, test_codes, names = _joint_labels(y, y_test, class_names, "y")
+    targets = None if class_names is not None else regression_targets(y, y_test, "y", task)
+    codes, test_codes, names = (_joint_labels(y, y_test, class_names, "y") if targets is None
+                                else (*targets, ["y"]))
     kind = "tabular" if X.ndim == 2 else "image"
     scale = 1 / 255 if X.dtype == np.uint8 and kind == "image" else 1.0
     if feature_names is not None and (kind != "tabular" or len(feature_names) != X.shape[1]):
@@ -198,7 +202,8 @@ def arrays_raw(X: Any, y: Any, *, name: str, class_names: Sequence[str] | None =
     return RawData(name=name, X=X.copy(), y=codes, class_names=names, kind=kind, scale=scale,
                    X_test=None if X_test is None else X_test.copy(), y_test=test_codes,
                    feature_names=None if feature_names is None else [str(f) for f in
-                                                                     feature_names]).frozen()
+                                                                     feature_names],
+                   task="classification" if targets is None else "regression").frozen()
 
 
 def finish(raw: RawData, *, seed: int, val_fraction: float, test_fraction: float,
@@ -221,7 +226,7 @@ def finish(raw: RawData, *, seed: int, val_fraction: float, test_fraction: float
             return build_dataset(raw, seed=seed, val_fraction=val_fraction,
                                  test_fraction=test_fraction)
 
-        _registry.register(raw.name, loader, kind=raw.kind)
+        _registry.register(raw.name, loader, kind=raw.kind, task=raw.task)
     return ds
 
 
@@ -237,6 +242,7 @@ def from_arrays(
     feature_names: Sequence[str] | None = None,
     register: bool = True,
     test: tuple[Any, Any] | None = None,
+    task: str = "auto",
 ) -> Dataset:
     """A :class:`Dataset` from arrays (numpy, torch, lists).
 
@@ -247,7 +253,8 @@ def from_arrays(
         ``(N, C, H, W)`` images give kind ``"image"``; uint8 images are scaled by 1/255.
         NaN, infinite values and values beyond float32 are refused.
     y : array-like
-        ``N`` labels of any type, at least 2 distinct (a continuous target is refused).
+        ``N`` labels of any type, at least 2 distinct; or ``N`` continuous targets (float
+        values that are not class labels: a regression set, see ``task``).
     name : str
         Name to register under (built-in names are refused).
     seed, val_fraction, test_fraction
@@ -260,6 +267,10 @@ def from_arrays(
         Register under ``name`` (replacing an earlier registration of that name).
     test : (X_test, y_test), optional
         A separate test set, used as the test split (``test_fraction`` is then unused).
+    task : {"auto", "classification", "regression"}
+        ``"auto"`` infers it from ``y`` (:func:`~optwidgets.data.regression.infer_task`:
+        float targets of many distinct values are a regression target, integer labels are
+        classes); ``"regression"`` also takes integer targets (counts, ages) as numbers.
 
     Example
     -------
@@ -271,7 +282,7 @@ def from_arrays(
     ((1, 12, 12), True)
     """
     raw = arrays_raw(X, y, name=name, class_names=class_names, feature_names=feature_names,
-                     test=test)
+                     test=test, task=task)
     return finish(raw, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction,
                   register=register)
 
@@ -364,7 +375,8 @@ def frame_raw(df: pd.DataFrame, target: str | None = None, *, name: str,
               labels: Any = None, test: pd.DataFrame | tuple[Any, Any] | None = None,
               class_names: Sequence[str] | None = None,
               one_hot: bool | Literal["auto"] = "auto", max_categories: int = MAX_CATEGORIES,
-              source: str = "", test_source: str = "", row_word: str = "row") -> RawData:
+              source: str = "", test_source: str = "", row_word: str = "row",
+              task: str = "auto") -> RawData:
     """Check and encode a DataFrame (``target`` column, or separate ``labels``) as RawData.
 
     ``test`` is a DataFrame with the same columns (or ``(features, labels)`` when
@@ -412,13 +424,17 @@ def frame_raw(df: pd.DataFrame, target: str | None = None, *, name: str,
     check_fits_in_memory(len(both), (features.shape[1],), source or "the DataFrame")
     X, feature_names = _encode_frame(both, one_hot, max_categories)
     check_fits_in_memory(len(X), X.shape[1:], source or "the one-hot encoded DataFrame")
-    codes, test_codes, names = _joint_labels(
-        y.to_numpy(), None if y_test is None else y_test.to_numpy(), class_names,
-        f"target column {target_name!r}{of}")
+    what = f"target column {target_name!r}{of}"
+    y_np, y_test_np = y.to_numpy(), None if y_test is None else y_test.to_numpy()
+    targets = None if class_names is not None else regression_targets(y_np, y_test_np, what,
+                                                                      task)
+    codes, test_codes, names = (_joint_labels(y_np, y_test_np, class_names, what)
+                                if targets is None else (*targets, [target_name]))
     n = len(features)
     return RawData(name=name, X=X[:n].copy(), y=codes, class_names=names, kind="tabular",
                    X_test=None if y_test is None else X[n:].copy(), y_test=test_codes,
-                   feature_names=feature_names).frozen()
+                   feature_names=feature_names,
+                   task="classification" if targets is None else "regression").frozen()
 
 
 def from_dataframe(
@@ -434,8 +450,11 @@ def from_dataframe(
     max_categories: int = MAX_CATEGORIES,
     register: bool = True,
     test: pd.DataFrame | None = None,
+    task: str = "auto",
 ) -> Dataset:
-    """A tabular :class:`Dataset` from a DataFrame: ``target`` is the label column.
+    """A tabular :class:`Dataset` from a DataFrame: ``target`` is the label column (or a
+    continuous target: ``task="auto"`` infers regression from float values of many
+    distinct values, as :func:`from_arrays` does).
 
     Feature columns are handled by type:
 
@@ -466,7 +485,7 @@ def from_dataframe(
     (['size', 'color=blue', 'color=red'], ['cat', 'dog'])
     """
     raw = frame_raw(df, target, name=name, test=test, class_names=class_names,
-                    one_hot=one_hot, max_categories=max_categories)
+                    one_hot=one_hot, max_categories=max_categories, task=task)
     return finish(raw, seed=seed, val_fraction=val_fraction, test_fraction=test_fraction,
                   register=register)
 

@@ -25,15 +25,16 @@ import torch
 
 from optwidgets.core.errors import DataError
 
-__all__ = ["Dataset", "KINDS"]
+__all__ = ["Dataset", "KINDS", "TASKS"]
 
 KINDS = ("image", "tabular")
+TASKS = ("classification", "regression")
 _SPLITS = ("train", "val", "test")
 
 
 @dataclass(repr=False)
 class Dataset:
-    """Train / validation / test splits of one classification dataset.
+    """Train / validation / test splits of one classification (or regression) dataset.
 
     Attributes
     ----------
@@ -52,6 +53,12 @@ class Dataset:
         ``"image"`` (samples are ``(C, H, W)``) or ``"tabular"`` (feature vectors).
     feature_names : list of str or None
         Column names of tabular features, when known.
+    task : str
+        ``"classification"``, or ``"regression"``: then the ``y_*`` are float32 targets,
+        ``num_classes`` is 1 (one output unit) and ``class_names`` is ``[target name]``.
+    target_scale : (float, float)
+        ``(mean, std)`` with which regression targets were standardized (target =
+        ``y * std + mean``); ``(0, 1)`` as loaded.
 
     Example
     -------
@@ -73,12 +80,23 @@ class Dataset:
     class_names: list[str]
     kind: str = "tabular"
     feature_names: list[str] | None = None
+    task: str = "classification"  # or "regression": float targets, num_classes=1 (one output)
+    # regression: the targets are (y - mean) / std with the training split's (mean, std);
+    # RMSE and MAE are reported back in target units. (0, 1) = the targets as given.
+    target_scale: tuple[float, float] = (0.0, 1.0)
 
     def __post_init__(self) -> None:
         self.input_shape = tuple(int(d) for d in self.input_shape)
         self.class_names = [str(c) for c in self.class_names]
         if self.kind not in KINDS:
             raise DataError(f"Dataset {self.name!r}: kind={self.kind!r}, expected one of {KINDS}")
+        if self.task not in TASKS:
+            raise DataError(f"Dataset {self.name!r}: task={self.task!r}, expected one of {TASKS}")
+        if self.task == "regression" and (self.num_classes != 1
+                                          or not self.y_train.is_floating_point()):
+            raise DataError(f"Dataset {self.name!r}: a regression dataset has float targets "
+                            f"and num_classes=1 (one output), got {self.y_train.dtype} and "
+                            f"{self.num_classes}")
         if len(self.class_names) != self.num_classes:
             raise DataError(
                 f"Dataset {self.name!r}: {len(self.class_names)} class_names for "
@@ -136,6 +154,7 @@ class Dataset:
             "input_shape": list(self.input_shape),
             "num_classes": self.num_classes,
             "class_names": list(self.class_names),
+            "task": self.task,
             **{f"n_{s}": len(getattr(self, f"y_{s}")) for s in _SPLITS},
         }
 

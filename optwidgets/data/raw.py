@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from optwidgets.data.dataset import Dataset
+from optwidgets.data.regression import shuffle_carve, shuffle_split
 from optwidgets.data.splits import carve_validation, check_fractions, stratified_split
 
 __all__ = ["RawData", "build_dataset"]
@@ -48,6 +49,9 @@ class RawData:
         Official test split, used as is (validation is then carved from ``X``).
     feature_names : list of str or None
         Tabular column names.
+    task : str
+        ``"classification"`` (integer labels) or ``"regression"`` (float targets in ``y``;
+        ``class_names`` is then ``[target name]``, split without stratifying).
     """
 
     name: str
@@ -59,6 +63,7 @@ class RawData:
     X_test: np.ndarray | None = None
     y_test: np.ndarray | None = None
     feature_names: list[str] | None = None
+    task: str = "classification"
 
     def frozen(self) -> RawData:
         """Mark the arrays read-only, so a cached copy cannot be changed by accident."""
@@ -77,8 +82,9 @@ def _features(X: np.ndarray, idx: np.ndarray, scale: float) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
-def _labels(y: np.ndarray, idx: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(y[idx], dtype=np.int64))
+def _labels(y: np.ndarray, idx: np.ndarray, task: str = "classification") -> torch.Tensor:
+    dtype = np.float32 if task == "regression" else np.int64  # targets, or class labels
+    return torch.from_numpy(np.ascontiguousarray(y[idx], dtype=dtype))
 
 
 def build_dataset(raw: RawData, *, seed: int, val_fraction: float, test_fraction: float) -> Dataset:
@@ -98,21 +104,28 @@ def build_dataset(raw: RawData, *, seed: int, val_fraction: float, test_fraction
     (1, 2, 2)
     """
     check_fractions(val_fraction, test_fraction)
+    task = raw.task
     if raw.X_test is None:
-        tr, va, te = stratified_split(raw.y, seed=seed, val_fraction=val_fraction,
-                                      test_fraction=test_fraction)
-        X_test, y_test = _features(raw.X, te, raw.scale), _labels(raw.y, te)
+        split = shuffle_split if task == "regression" else None  # no classes to stratify by
+        tr, va, te = (split(len(raw.y), seed=seed, val_fraction=val_fraction,
+                            test_fraction=test_fraction) if split else
+                      stratified_split(raw.y, seed=seed, val_fraction=val_fraction,
+                                       test_fraction=test_fraction))
+        X_test, y_test = _features(raw.X, te, raw.scale), _labels(raw.y, te, task)
     else:
-        tr, va = carve_validation(raw.y, seed=seed, val_fraction=val_fraction)
+        tr, va = (shuffle_carve(len(raw.y), seed=seed, val_fraction=val_fraction)
+                  if task == "regression" else
+                  carve_validation(raw.y, seed=seed, val_fraction=val_fraction))
         assert raw.y_test is not None
         every = np.arange(len(raw.y_test))
-        X_test, y_test = _features(raw.X_test, every, raw.scale), _labels(raw.y_test, every)
+        X_test, y_test = (_features(raw.X_test, every, raw.scale),
+                          _labels(raw.y_test, every, task))
     return Dataset(
         name=raw.name,
         X_train=_features(raw.X, tr, raw.scale),
-        y_train=_labels(raw.y, tr),
+        y_train=_labels(raw.y, tr, task),
         X_val=_features(raw.X, va, raw.scale),
-        y_val=_labels(raw.y, va),
+        y_val=_labels(raw.y, va, task),
         X_test=X_test,
         y_test=y_test,
         input_shape=tuple(raw.X.shape[1:]),
@@ -120,4 +133,5 @@ def build_dataset(raw: RawData, *, seed: int, val_fraction: float, test_fraction
         class_names=list(raw.class_names),
         kind=raw.kind,
         feature_names=None if raw.feature_names is None else list(raw.feature_names),
+        task=task,
     )

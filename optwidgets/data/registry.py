@@ -22,8 +22,9 @@ import numpy as np
 
 from optwidgets.core.errors import ConfigError, DataError, unknown_name
 from optwidgets.data.builtin import BUILTIN_NAMES, IMAGE_BUILTINS, builtin_raw
-from optwidgets.data.dataset import KINDS, Dataset
+from optwidgets.data.dataset import KINDS, TASKS, Dataset
 from optwidgets.data.raw import build_dataset
+from optwidgets.data.regression import REGRESSION_DATASETS
 from optwidgets.data.saved import is_saved, read_saved, saved_kind, saved_names
 from optwidgets.data.splits import check_fractions, select_classes, thin_train
 
@@ -32,6 +33,7 @@ __all__ = [
     "unregister",
     "dataset_names",
     "is_image_dataset",
+    "dataset_task",
     "load_dataset",
 ]
 
@@ -40,6 +42,7 @@ T = TypeVar("T", Dataset, Callable[..., Dataset])
 
 _REGISTRY: dict[str, Dataset | Loader] = {}
 _KIND: dict[str, str] = {}  # kind of registered entries, when known without loading
+_TASK: dict[str, str] = {}  # task of registered entries, when known without loading
 _SUBSET_KEYS = ("classes", "train_fraction", "labels_per_class")
 
 
@@ -57,7 +60,8 @@ def dataset_names() -> list[str]:
                                           and n not in BUILTIN_NAMES)]
 
 
-def register(name: str, dataset_or_loader: T | None = None, *, kind: str | None = None) -> Any:
+def register(name: str, dataset_or_loader: T | None = None, *, kind: str | None = None,
+             task: str | None = None) -> Any:
     """Add a dataset under ``name`` so ``load_dataset(name)`` and ``RunConfig(dataset=name)`` work.
 
     Parameters
@@ -75,6 +79,9 @@ def register(name: str, dataset_or_loader: T | None = None, *, kind: str | None 
     kind : {"image", "tabular"}, optional
         What a loader returns, so :func:`is_image_dataset` can answer without loading;
         if omitted, the first such question loads it once with ``seed=0``.
+    task : {"classification", "regression"}, optional
+        What a loader returns, so :func:`dataset_task` can answer without loading (as
+        ``kind``).
 
     Returns
     -------
@@ -91,7 +98,7 @@ def register(name: str, dataset_or_loader: T | None = None, *, kind: str | None 
     20
     """
     if dataset_or_loader is None:
-        return lambda obj: register(name, obj, kind=kind)
+        return lambda obj: register(name, obj, kind=kind, task=task)
     if not isinstance(name, str) or not name.strip():
         raise ConfigError("name", name, "a non-empty string")
     if name in BUILTIN_NAMES:
@@ -99,15 +106,20 @@ def register(name: str, dataset_or_loader: T | None = None, *, kind: str | None 
                           f"built-in names: {', '.join(BUILTIN_NAMES)}")
     if kind is not None and kind not in KINDS:
         raise ConfigError("kind", kind, f"one of {', '.join(map(repr, KINDS))}")
+    if task is not None and task not in TASKS:
+        raise ConfigError("task", task, f"one of {', '.join(map(repr, TASKS))}")
     if isinstance(dataset_or_loader, Dataset):
-        kind = dataset_or_loader.kind
+        kind, task = dataset_or_loader.kind, dataset_or_loader.task
     elif not callable(dataset_or_loader):
         raise ConfigError("dataset_or_loader", type(dataset_or_loader).__name__,
                           "a Dataset or a callable returning one")
     _REGISTRY[name] = dataset_or_loader
     _KIND.pop(name, None)
+    _TASK.pop(name, None)
     if kind is not None:
         _KIND[name] = kind
+    if task is not None:
+        _TASK[name] = task
     return dataset_or_loader
 
 
@@ -125,6 +137,7 @@ def unregister(name: str) -> None:
         raise unknown_name("dataset", name, list(_REGISTRY))
     del _REGISTRY[name]
     _KIND.pop(name, None)
+    _TASK.pop(name, None)
 
 
 def is_image_dataset(name: str) -> bool:
@@ -145,6 +158,27 @@ def is_image_dataset(name: str) -> bool:
     if name not in _KIND:  # a loader registered without kind: ask it once
         _KIND[name] = load_dataset(name).kind
     return _KIND[name] == "image"
+
+
+def dataset_task(name: str) -> str:
+    """``"classification"`` or ``"regression"``: what ``name``'s targets are, without
+    loading a built-in (a loader registered without ``task`` is asked once).
+
+    Example
+    -------
+    >>> from optwidgets.data import dataset_task
+    >>> [dataset_task(n) for n in ("digits", "moons", "diabetes", "sine")]
+    ['classification', 'classification', 'regression', 'regression']
+    """
+    if name in BUILTIN_NAMES:
+        return "regression" if name in REGRESSION_DATASETS else "classification"
+    if name not in _REGISTRY:
+        if is_saved(name):
+            return "classification"  # saved datasets hold class labels (see saved.py)
+        raise unknown_name("dataset", name, dataset_names())
+    if name not in _TASK:
+        _TASK[name] = load_dataset(name).task
+    return _TASK[name]
 
 
 def _call_loader(name: str, loader: Loader, args: dict[str, Any]) -> tuple[Dataset, set[str]]:
@@ -242,7 +276,7 @@ def load_dataset(
                     "test_fraction": test_fraction, "n_samples": n_samples, "noise": noise,
                     **subset}
             ds, done = _call_loader(name, entry, args)
-            _KIND[name] = ds.kind
+            _KIND[name], _TASK[name] = ds.kind, ds.task
         if ds.name != name:
             ds = dataclasses.replace(ds, name=name)
     elif is_saved(name):

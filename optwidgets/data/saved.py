@@ -142,6 +142,7 @@ def write_splits(ds: Dataset, name: str) -> Path:
     '.npz'
     >>> delete_saved("xor_60")
     """
+    _refuse_regression(ds.task, name)
     arrays = {f"{p}_{s}": getattr(ds, f"{p}_{s}").detach().cpu().numpy()
               for p in ("X", "y") for s in _SPLITS}
     return _write(name, arrays, {
@@ -164,6 +165,7 @@ def write_raw(raw: RawData, name: str) -> Path:
     >>> from optwidgets.data.saved import delete_saved
     >>> delete_saved("r40")
     """
+    _refuse_regression(raw.task, name)
     arrays = {"X": raw.X, "y": raw.y}
     if raw.X_test is not None and raw.y_test is not None:
         arrays.update(X_test=raw.X_test, y_test=raw.y_test)
@@ -171,6 +173,15 @@ def write_raw(raw: RawData, name: str) -> Path:
         "format": "raw", "kind": raw.kind, "scale": raw.scale,
         "class_names": list(raw.class_names),
         "feature_names": None if raw.feature_names is None else list(raw.feature_names)})
+
+
+def _refuse_regression(task: str, name: str) -> None:
+    # The saved format (version 1) stores class labels; a float target would be read back
+    # as labels. Regression data is registered in the process instead (from_arrays & co.).
+    if task == "regression":
+        raise DataError(f"dataset {name!r} has a regression target; saving it in the data "
+                        "home holds class labels only. Register it in the process "
+                        "(ow.data.from_arrays / from_dataframe) instead.")
 
 
 def _meta(name: str) -> dict[str, Any]:
@@ -264,8 +275,9 @@ def read_saved(name: str, *, seed: int = 0, val_fraction: float = 0.15,
                              test_fraction=test_fraction)
     keys = tuple(f"{p}_{s}" for p in ("X", "y") for s in _SPLITS)
     a = _arrays(name, keys)
-    tensors = {k: _numbers(a[k], f"{npz} array {k!r}",
-                           np.float32 if k[0] == "X" else np.int64) for k in keys}
+    tensors: dict[str, Any] = {k: _numbers(a[k], f"{npz} array {k!r}",
+                                           np.float32 if k[0] == "X" else np.int64)
+                               for k in keys}
     for s in _SPLITS:
         _check_labels(tensors[f"y_{s}"].numpy(), len(meta["class_names"]), npz)
     return Dataset(name=name, **tensors, input_shape=tuple(meta["input_shape"]),

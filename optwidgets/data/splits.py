@@ -189,6 +189,9 @@ def select_classes(ds: Dataset, classes: Sequence[int]) -> Dataset:
     classes = tuple(classes)
     if not classes:
         return ds
+    if ds.task == "regression":
+        raise ConfigError("classes", classes, "() for a regression dataset",
+                          f"{ds.name!r} has a continuous target, no classes to keep")
     allowed = f"distinct labels in 0..{ds.num_classes - 1}, at least 2 of them"
     if any(isinstance(c, bool) or not isinstance(c, (int, np.integer)) for c in classes):
         raise ConfigError("classes", classes, allowed)
@@ -237,6 +240,15 @@ def thin_train(
         raise ConfigError("labels_per_class", labels_per_class, "an integer >= 0 (0 = all)")
     if train_fraction == 1 and labels_per_class == 0:
         return ds
+    if ds.task == "regression":  # no classes: labels_per_class has no meaning, no strata
+        if labels_per_class:
+            raise ConfigError("labels_per_class", labels_per_class, "0 for a regression "
+                              "dataset", f"{ds.name!r} has a continuous target, no classes")
+        n = len(ds.y_train)
+        keep_n = max(1, int(round(train_fraction * n)))
+        idx = np.sort(np.random.default_rng(seed).permutation(n)[:keep_n])
+        keep = torch.from_numpy(idx).to(ds.y_train.device)
+        return dataclasses.replace(ds, X_train=ds.X_train[keep], y_train=ds.y_train[keep])
     y = ds.y_train.cpu().numpy()
     try:
         idx = thin_indices(y, seed=seed, train_fraction=train_fraction,

@@ -66,6 +66,9 @@ _REPRODUCED = frozenset([
     "seed", "device", "optimizer", "lr", "momentum", "nesterov", "schedule", "step_size",
     "gamma", "batch_size", "epochs", "amp", "weight_decay", "l1", "patience", "grad_clip",
 ])
+# Fields that only observe a run (what is recorded), never change its weights or numbers:
+# the script ignores them whatever their value.
+_OBSERVING = frozenset(["grad_every"])
 _REFUSED_WHEN_ON = frozenset([
     "augment", "transfer", "source", "backbone_lr_scale", "distill_student", "distill_teacher",
     "distill_temperature", "distill_alpha", "lowrank_rank", "prune_method", "prune_ratio",
@@ -78,6 +81,12 @@ _REFUSED_WHEN_ON = frozenset([
 def _check_exportable(cfg: RunConfig) -> None:
     """Refuse what the plain script cannot do, naming the field (nothing half-written)."""
     cfg.validate()
+    if cfg.regression:  # checked first: a regression set would be refused as a dataset
+        raise ConfigError(
+            "task", cfg.resolved_task, "'classification' (a run on class labels)",
+            "the exported script trains with cross-entropy and reports accuracy; a "
+            "regression run's loss, one-unit output and R² are not in it",
+        )
     if cfg.dataset != "digits" and cfg.dataset not in TOY_DATASETS:
         raise ConfigError(
             "dataset",
@@ -103,7 +112,8 @@ def _check_exportable(cfg: RunConfig) -> None:
     ]
     default = RunConfig().to_dict()
     for name, value in cfg.to_dict().items():
-        if name not in _REPRODUCED | _REFUSED_WHEN_ON and value != default.get(name):
+        known = _REPRODUCED | _REFUSED_WHEN_ON | _OBSERVING
+        if name not in known and value != default.get(name):
             refused.append((name, True, f"its default {default.get(name)!r}"))
     for name, used, allowed in refused:
         if used:

@@ -9,18 +9,20 @@ True
 8
 """
 
+from optwidgets.models.ensemble import Ensemble
 from optwidgets.models.outputs import logits_of
 from optwidgets.models.registry import (
     ModelFactory,
     build_model,
     is_conv_model,
     model_names,
+    model_options,
     register,
 )
 from optwidgets.models.zoo import CNN, MLP, ResNetTiny
 
-__all__ = ["register", "build_model", "model_names", "is_conv_model", "ModelFactory",
-           "MLP", "CNN", "ResNetTiny", "logits_of"]
+__all__ = ["register", "build_model", "model_names", "model_options", "is_conv_model",
+           "ModelFactory", "MLP", "CNN", "ResNetTiny", "logits_of", "Ensemble"]
 
 
 def _mlp_small(input_shape, num_classes, activation="relu", dropout=0.0):

@@ -21,7 +21,8 @@ from torch import nn
 
 from optwidgets.core.errors import ConfigError, unknown_name
 
-__all__ = ["register", "build_model", "model_names", "ModelFactory", "is_conv_model"]
+__all__ = ["register", "build_model", "model_names", "ModelFactory", "is_conv_model",
+           "model_options", "ARCH_OPTIONS"]
 
 ModelFactory = Callable[..., nn.Module]
 _FACTORIES: dict[str, ModelFactory] = {}
@@ -53,6 +54,29 @@ def model_names() -> list[str]:
 def is_conv_model(name: str) -> bool:
     """True when the model needs image input (channels, height, width)."""
     return name in _NEEDS_IMAGES
+
+
+ARCH_OPTIONS = ("hidden", "activation", "width", "dropout")  # knobs a factory may take
+
+
+def model_options(name: str) -> tuple[str, ...]:
+    """Which of ``hidden, activation, width, dropout`` model ``name``'s factory takes
+    (all of them for a factory with ``**options``); an architecture search varies these.
+
+    Example
+    -------
+    >>> model_options("mlp"), model_options("cnn")
+    (('hidden', 'activation', 'dropout'), ('width', 'dropout'))
+    """
+    if name not in _FACTORIES:
+        raise unknown_name("model", name, _FACTORIES)
+    try:
+        params = inspect.signature(_FACTORIES[name]).parameters
+    except (TypeError, ValueError):  # builtins without a signature take no options
+        return ()
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return ARCH_OPTIONS
+    return tuple(k for k in ARCH_OPTIONS if k in params)
 
 
 def build_model(name: str, input_shape: tuple[int, ...], num_classes: int,

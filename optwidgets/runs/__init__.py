@@ -15,6 +15,7 @@ from optwidgets.runs.result import (
     HISTORY_COLUMNS,
     MEASURE_KEYS,
     METRIC_KEYS,
+    REGRESSION_KEYS,
     STATUSES,
     RunResult,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "seed_everything",
     "STATUSES",
     "METRIC_KEYS",
+    "REGRESSION_KEYS",
     "MEASURE_KEYS",
     "HISTORY_COLUMNS",
 ]

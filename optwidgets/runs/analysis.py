@@ -28,7 +28,7 @@ from torch import nn
 
 from optwidgets.core.errors import ConfigError
 
-__all__ = ["decision_grid", "GRID_CHUNK"]
+__all__ = ["decision_grid", "prediction_grid", "GRID_CHUNK"]
 
 GRID_CHUNK = 65_536  # grid points per forward pass: bounds memory at high resolutions
 
@@ -94,6 +94,55 @@ def decision_grid(
     >>> xx[0].tolist(), yy[:, 0].tolist(), bool(abs(p.sum(-1) - 1).max() < 1e-6)
     ([0.0, 0.5, 1.0], [0.0, 1.0, 2.0], True)
     """
+    xx, yy, out = _grid_outputs(model, data, resolution, margin)
+    proba = torch.softmax(out, dim=1).double().numpy()
+    return xx, yy, proba.reshape(int(resolution), int(resolution), -1)
+
+
+@torch.inference_mode()
+def prediction_grid(
+    model: nn.Module, data: Any, *, resolution: int = 100, margin: float = 0.5,
+    target_scale: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A regression model's predictions on a regular grid covering ``data``: the predicted
+    surface of a 2-feature regression, as :func:`decision_grid` is a classifier's regions.
+
+    Parameters
+    ----------
+    model : nn.Module
+        One output per sample (``(N, 1)`` or ``(N,)``), evaluated as in :func:`decision_grid`.
+    data, resolution, margin
+        As in :func:`decision_grid`.
+    target_scale : (mean, std), optional
+        Map the outputs back to target units (``data.target_scale`` of a prepared Dataset,
+        whose targets are standardized); default: that of ``data`` when it has one.
+
+    Returns
+    -------
+    xx, yy : ndarray of float64, shape (resolution, resolution)
+    z : ndarray of float64, shape (resolution, resolution)
+        The prediction at ``(xx[i, j], yy[i, j])``, in target units.
+
+    Example
+    -------
+    >>> import torch
+    >>> net = torch.nn.Linear(2, 1)
+    >>> _ = net.weight.data.copy_(torch.tensor([[1.0, 0.0]])), net.bias.data.zero_()
+    >>> xx, yy, z = prediction_grid(net, [[0.0, 0.0], [1.0, 2.0]], resolution=3, margin=0,
+    ...                             target_scale=(10.0, 2.0))
+    >>> z[0].tolist()  # 10 + 2 * x
+    [10.0, 11.0, 12.0]
+    """
+    xx, yy, out = _grid_outputs(model, data, resolution, margin)
+    mean, std = target_scale if target_scale is not None else getattr(
+        data, "target_scale", (0.0, 1.0))
+    z = out.reshape(len(out), -1)[:, 0].double().numpy() * std + mean
+    return xx, yy, z.reshape(int(resolution), int(resolution))
+
+
+def _grid_outputs(model: nn.Module, data: Any, resolution: int, margin: float
+                  ) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    """The grid over ``data`` and ``model``'s float32 outputs on it (CPU), in eval mode."""
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
             or not 2 <= resolution <= 4096:  # fmt: skip
         raise ConfigError("resolution", resolution, "an integer in [2, 4096]")
@@ -116,8 +165,8 @@ def decision_grid(
         chunks = []
         for i in range(0, len(grid), GRID_CHUNK):
             xb = torch.as_tensor(grid[i : i + GRID_CHUNK], dtype=dtype, device=device)
-            chunks.append(torch.softmax(model(xb).float(), dim=1).double().cpu())
-        proba = torch.cat(chunks).numpy()
+            chunks.append(model(xb).float().cpu())
+        out = torch.cat(chunks)
     finally:
         model.train(was_training)
-    return xx, yy, proba.reshape(int(resolution), int(resolution), -1)
+    return xx, yy, out

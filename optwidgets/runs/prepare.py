@@ -25,6 +25,7 @@ from torch import nn
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError
 from optwidgets.data import Dataset, as_dataset, fit_preprocessor, load_dataset
+from optwidgets.data.regression import standardize_targets
 from optwidgets.data.splits import select_classes, thin_train
 from optwidgets.models import build_model
 
@@ -45,7 +46,8 @@ def seed_everything(seed: int) -> None:
 
 def prepare_data(cfg: RunConfig, data: Any = None, *, target: str | None = None,
                  test: Any = None) -> Dataset:
-    """The run's data, preprocessed with statistics from the training split only.
+    """The run's data, preprocessed with statistics from the training split only (a
+    regression target too: standardized, ``target_scale`` keeps its mean and std).
 
     Parameters
     ----------
@@ -86,12 +88,14 @@ def prepare_data(cfg: RunConfig, data: Any = None, *, target: str | None = None,
         ds = load_dataset_for(cfg)
     else:
         ds = as_dataset(data, target=target, test=test, seed=cfg.seed,
-                        val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction)
+                        val_fraction=cfg.val_fraction, test_fraction=cfg.test_fraction,
+                        task=cfg.task)
         ds = thin_train(select_classes(ds, cfg.classes), seed=cfg.seed,
                         train_fraction=cfg.train_fraction, labels_per_class=cfg.labels_per_class)
     pre = fit_preprocessor(cfg.preprocess, ds.X_train, image=ds.kind == "image")
-    return dataclasses.replace(ds, X_train=pre.transform(ds.X_train),
-                               X_val=pre.transform(ds.X_val), X_test=pre.transform(ds.X_test))
+    ds = dataclasses.replace(ds, X_train=pre.transform(ds.X_train),
+                             X_val=pre.transform(ds.X_val), X_test=pre.transform(ds.X_test))
+    return standardize_targets(ds)  # regression: targets scaled by the training split
 
 
 def build_model_for(cfg: RunConfig, input_shape: tuple[int, ...] | None = None,

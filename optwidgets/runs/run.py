@@ -34,9 +34,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from optwidgets.compress.artefact import encode
 from optwidgets.compress.distill import check_student_size, distillation_objective
-from optwidgets.compress.measure import measure as measure_model
 from optwidgets.compress.pipeline import compress as compress_model
 from optwidgets.compress.pipeline import preflight as compression_preflight
 from optwidgets.compress.pipeline import technique_label
@@ -44,12 +42,21 @@ from optwidgets.config import RunConfig
 from optwidgets.core.devices import resolve_device
 from optwidgets.core.errors import ConfigError, unknown_name
 from optwidgets.data import Dataset, augment_batch, register_dataset_object
+from optwidgets.models.ensemble import Ensemble
+from optwidgets.runs.ensemble import (
+    build_members,
+    compress_members,
+    encode_deployed,
+    measure_deployed,
+    train_members,
+)
 from optwidgets.runs.prepare import build_model_for, new_run_id, prepare_data, seed_everything
-from optwidgets.runs.result import HISTORY_COLUMNS, MEASURE_KEYS, RunResult
+from optwidgets.runs.result import HISTORY_COLUMNS, MEASURE_KEYS, REGRESSION_KEYS, RunResult
 from optwidgets.runs.store import RunStore, as_store, default_store
 from optwidgets.runs.transfer import prepare_transfer
 from optwidgets.train.callbacks import Callback, CallbackList, RunState, StopRun
-from optwidgets.train.metrics import classification_metrics
+from optwidgets.train.gradients import GradientRecorder
+from optwidgets.train.metrics import classification_metrics, regression_metrics
 from optwidgets.train.optim import warm_up
 from optwidgets.train.trainer import LossFn, RunDiverged, Trainer, evaluate
 
@@ -109,8 +116,9 @@ def run(config: RunConfig | None = None, *, callbacks: Sequence[Callback] | None
         if key not in RunConfig.field_names():
             raise unknown_name("run() argument", key, (*RunConfig.field_names(), *RUN_ARGUMENTS))
     if data is not None:  # the config names the data it ran on, not the default "digits"
+        task = overrides.get("task", config.task if config is not None else "auto")
         overrides["dataset"] = register_dataset_object(data, target=target, test=test_data,
-                                                       unique=False)
+                                                       unique=False, task=task)
     elif target is not None or test_data is not None:
         raise ConfigError("target" if target is not None else "test_data",
                           target if target is not None else type(test_data).__name__,
@@ -155,8 +163,10 @@ class Job:
     store: RunStore | None
     teacher: nn.Module | None = None  # a stored teacher (then this run trains no model)
     param_groups: list[dict] | None = None  # transfer learning's optimizer groups
+    member_param_groups: list[list[dict] | None] | None = None  # an ensemble's, per member
     augment: Callable[[torch.Tensor], torch.Tensor] | None = None
     weights: dict[str, torch.Tensor] | None = None  # trained, before compression
+    gradients: GradientRecorder | None = None  # per-layer gradient health (cfg.grad_every)
     clock: _Stopwatch = field(default_factory=lambda: _Stopwatch())
 
     def fit(self, model: nn.Module, epochs: int, phase: str, *, loss_fn: LossFn | None = None,
@@ -166,7 +176,8 @@ class Job:
         with self.clock:
             Trainer(model, self.data, self.cfg, run=self.state, callbacks=self.callbacks,
                     device=self.device, loss_fn=loss_fn, param_groups=param_groups,
-                    augment=self.augment if augment else None).fit(epochs, phase=phase)
+                    augment=self.augment if augment else None,
+                    gradients=self.gradients).fit(epochs, phase=phase)
         return model
 
 
@@ -199,13 +210,25 @@ def prepare(cfg: RunConfig, *, data: Any = None, model: nn.Module | None = None,
     if cfg.distilling and cfg.distill_teacher:
         teacher = (run_store or default_store()).load_model(cfg.distill_teacher)
     custom = model is not None
-    if model is None:
-        model = build_model_for(cfg, prepared.input_shape, prepared.num_classes)
-    model, param_groups = prepare_transfer(model, cfg, data=prepared, store=run_store)
+    member_groups = None
+    if custom and cfg.ensembling:
+        raise ConfigError("ensemble", cfg.ensemble, "1 with a model of your own (model=...)",
+                          "an ensemble builds its members from the zoo model config.model")
+    if cfg.ensembling:  # k zoo models, member i seeded cfg.seed + i (runs/ensemble.py)
+        model, member_groups = build_members(
+            cfg, prepared.input_shape, prepared.num_classes,
+            prepare=lambda m, c: prepare_transfer(m, c, data=prepared, store=run_store))
+        param_groups = None
+    else:
+        if model is None:
+            model = build_model_for(cfg, prepared.input_shape, prepared.num_classes)
+        model, param_groups = prepare_transfer(model, cfg, data=prepared, store=run_store)
     deployed = build_model_for(cfg, prepared.input_shape, prepared.num_classes,
                                name=cfg.distill_student) if cfg.distilling else model
     if cfg.compressing:  # refuse a compression this model cannot take before training it
-        compression_preflight(deployed, cfg, example_input=prepared.X_train[:1], device=device)
+        compression_preflight(deployed.members[0] if isinstance(deployed, Ensemble)
+                              else deployed, cfg, example_input=prepared.X_train[:1],
+                              device=device)
     warm_up()  # one-time imports are paid here, not on the training clock
 
     rid = run_id or new_run_id()
@@ -219,12 +242,16 @@ def prepare(cfg: RunConfig, *, data: Any = None, model: nn.Module | None = None,
                        model_args=constructor_args(deployed) if custom and not cfg.distilling
                        else {},
                        custom_model=custom and not cfg.distilling,
+                       task=prepared.task,
                        started_at=_dt.datetime.now().isoformat(timespec="seconds"),
                        technique=technique_label(cfg))
     return Job(cfg=cfg, device=device, data=prepared.to(device), model=model.to(device),
                state=state, result=result, callbacks=callback_list, store=run_store,
                teacher=None if teacher is None else teacher.to(device),
-               param_groups=param_groups, augment=_augmenter(cfg, device))
+               param_groups=param_groups, member_param_groups=member_groups,
+               augment=_augmenter(cfg, device),
+               gradients=GradientRecorder(cfg.grad_every, run_id=rid) if cfg.grad_every
+               else None)
 
 
 def _class_path(model: nn.Module) -> str:
@@ -274,7 +301,10 @@ def train(job: Job) -> None:
     """Train the run's model for ``cfg.epochs``; keep its weights (before compression)."""
     if job.teacher is not None:
         return  # the teacher was trained by another run; this one trains only the student
-    job.fit(job.model, job.cfg.epochs, "train", param_groups=job.param_groups)
+    if isinstance(job.model, Ensemble):
+        train_members(job)  # each member on its own seed (and bootstrap sample)
+    else:
+        job.fit(job.model, job.cfg.epochs, "train", param_groups=job.param_groups)
     job.weights = _cpu_state(job.model)
 
 
@@ -294,6 +324,9 @@ def compress(job: Job) -> None:
         return
     if not job.result.before:
         job.result.before = _test_and_measure(job.model, job)
+    if isinstance(job.model, Ensemble):  # each member compressed as one model would be
+        compress_members(job)
+        return
     n_cal = min(len(job.data.X_train), CALIBRATION_SAMPLES)
     outcome = compress_model(
         job.model, cfg, example_input=job.data.X_train[:1],
@@ -323,37 +356,41 @@ def distill(job: Job) -> None:
 # ---------------------------------------------------------------------------------------
 # measure: test metrics and deployment numbers of the deployed model
 
-def measure(job: Job, status: str) -> bytes | None:
+def measure(job: Job, status: str) -> bytes | list[bytes] | None:
     """Fill ``job.result`` with status, history, test metrics and measurements.
 
-    Returns the deployed model's artefact (the bytes ``size_bytes`` counts), or None
-    when the run failed before it had a model worth saving.
+    Returns the deployed model's artefact (the bytes ``size_bytes`` counts; an ensemble's:
+    one per member, ``size_bytes`` their sum), or None when the run failed before it had
+    a model worth saving.
     """
     result = job.result
     result.status = status
     result.train_seconds = job.clock.seconds
     result.history = pd.DataFrame(job.state.history_rows, columns=HISTORY_COLUMNS)
+    if job.gradients is not None:
+        result.gradients = job.gradients.frame()
     result.extras.update(job.state.extra)
     result.model = job.model
     artefact = None
     if status != "failed":
         job.callbacks.phase(job.state, "measure")
         try:
-            artefact = encode(job.model)
+            artefact = encode_deployed(job.model)  # an ensemble: one artefact per member
             measured = _test_and_measure(job.model, job)
         except Exception as exc:  # measuring a broken model: keep the run, say why
             artefact = None
             result.status = "failed"
             result.error = f"measuring failed: {type(exc).__name__}: {exc}"
         else:
-            result.confusion = measured.pop("confusion")
+            result.confusion = measured.pop("confusion", None) or []
             for key in MEASURE_KEYS:
                 setattr(result, key, measured.get(key))
             # the size is the saved file's, for every technique
             result.size_bytes, result.size_encoding = artefact.nbytes, artefact.encoding
             result.dense_bytes = artefact.dense_bytes
-            result.metrics = {k: measured[k] for k in
-                              ("test_acc", "precision", "recall", "f1", "test_loss")}
+            keys = ((*REGRESSION_KEYS, "test_loss") if result.task == "regression" else
+                    ("test_acc", "precision", "recall", "f1", "test_loss"))
+            result.metrics = {k: measured[k] for k in keys}
             result.metrics.update(_final_losses(result.history))
     result.before.pop("confusion", None)
     result.finished_at = _dt.datetime.now().isoformat(timespec="seconds")
@@ -362,10 +399,16 @@ def measure(job: Job, status: str) -> bytes | None:
 
 def _test_and_measure(model: nn.Module, job: Job) -> dict[str, Any]:
     data = job.data
-    test_loss, _, pred = evaluate(model, data.X_test, data.y_test)
-    out = classification_metrics(pred, data.y_test, data.num_classes)
+    test_loss, _, pred = evaluate(model, data.X_test, data.y_test, loss=job.cfg.loss)
+    if data.task == "regression":  # R², and RMSE / MAE back in target units
+        std = data.target_scale[1]
+        out = regression_metrics(pred, data.y_test, scale=std)
+        _, _, val_pred = evaluate(model, data.X_val, data.y_val, loss=job.cfg.loss)
+        out.update(regression_metrics(val_pred, data.y_val, prefix="val_", scale=std))
+    else:
+        out = classification_metrics(pred, data.y_test, data.num_classes)
     out["test_loss"] = test_loss
-    out.update(measure_model(model, data.input_shape, device=job.device))
+    out.update(measure_deployed(model, data.input_shape, device=job.device))
     return out
 
 

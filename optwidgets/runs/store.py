@@ -8,6 +8,9 @@ A store is a folder::
                              (a later run's teacher or transfer source)
     artefacts/<run_id>.pt    the deployed model as saved (compressed where it was):
                              size_bytes is this file's length
+    artefacts/<run_id>/member-<i>.pt
+                             an ensemble's members, one artefact each (i from 0):
+                             size_bytes is the sum of their lengths
     index.sqlite             one compact summary row per run file, for to_frame(); a
                              cache only, rebuilt from runs/ where missing or stale
 
@@ -50,8 +53,9 @@ from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError, DataError, unknown_name
 from optwidgets.core.io import atomic_write
 from optwidgets.data import data_home
+from optwidgets.models.ensemble import Ensemble
 from optwidgets.runs.prepare import build_model_for
-from optwidgets.runs.result import MEASURE_KEYS, METRIC_KEYS, RunResult
+from optwidgets.runs.result import MEASURE_KEYS, METRIC_KEYS, REGRESSION_KEYS, RunResult
 
 __all__ = ["RunStore", "StoreProblem", "default_store", "as_store", "check_run_id",
            "RUN_ID_PATTERN"]
@@ -60,7 +64,7 @@ __all__ = ["RunStore", "StoreProblem", "default_store", "as_store", "check_run_i
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 _RUN_ID_RULE = ("letters, digits, '-', '_' and '.' (at most 128, the first a letter or "
                 "digit), e.g. '20261201-101500-a1b2c3'")
-_INDEX_VERSION = 2  # bump when the summary row changes: old index rows are rebuilt
+_INDEX_VERSION = 3  # bump when the summary row changes: old index rows are rebuilt
 
 
 def check_run_id(run_id: Any, *, field: str = "run_id") -> str:
@@ -107,8 +111,10 @@ def _row(d: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(v, dict):
             v = json.dumps(v, sort_keys=True)
         row[k] = v
+    # the task the run fitted (config "auto" resolved when it ran)
+    row["task"] = d.get("task") or "classification"
     metrics = d.get("metrics") or {}
-    for k in METRIC_KEYS:
+    for k in (*METRIC_KEYS, *REGRESSION_KEYS):
         row[k] = metrics.get(k)
     for k in (*MEASURE_KEYS, "train_seconds"):
         row[k] = d.get(k)
@@ -210,6 +216,15 @@ class RunStore:
         p = self._file(self.artefacts_dir, run_id, ".pt")
         return p if p.is_file() else None
 
+    def member_artefact_paths(self, run_id: str) -> list[Path]:
+        """An ensemble run's member artefacts, ``artefacts/<run_id>/member-<i>.pt`` in member
+        order (its size_bytes is their summed length); ``[]`` for any other run."""
+        folder = self._file(self.artefacts_dir, run_id, "")
+        paths = []
+        while (p := folder / f"member-{len(paths)}.pt").is_file():
+            paths.append(p)
+        return paths
+
     # -- writing ------------------------------------------------------------------------
     def start(self, result: RunResult) -> Path:
         """Record a run as ``running`` from its start, with the process that runs it.
@@ -234,7 +249,11 @@ class RunStore:
             buf = io.BytesIO()
             torch.save(weights, buf)
             atomic_write(self._file(self.weights_dir, result.run_id, ".pt"), buf.getvalue())
-        if artefact is not None:
+        if isinstance(artefact, (list, tuple)):  # an ensemble: one file per member
+            folder = self._file(self.artefacts_dir, result.run_id, "")
+            for i, payload in enumerate(artefact):
+                atomic_write(folder / f"member-{i}.pt", payload)
+        elif artefact is not None:
             atomic_write(self._file(self.artefacts_dir, result.run_id, ".pt"), artefact)
         d = result.to_dict()
         data = json.dumps(d).encode()
@@ -250,9 +269,11 @@ class RunStore:
         paths = (self._file(self.runs_dir, run_id, ".json"),
                  self._file(self.weights_dir, run_id, ".pt"),
                  self._file(self.artefacts_dir, run_id, ".pt"))
-        for p in paths:
+        for p in (*paths, *self.member_artefact_paths(run_id)):
             with contextlib.suppress(OSError):
                 p.unlink()
+        with contextlib.suppress(OSError):  # an ensemble's (now empty) member folder
+            self._file(self.artefacts_dir, run_id, "").rmdir()
         with self._lock:
             self._cache.pop(run_id, None)
         self._index_delete([run_id])
@@ -325,8 +346,9 @@ class RunStore:
         A zoo model is rebuilt from the run's record alone (its config, input shape and
         class count), so no dataset is loaded. A model of your own is rebuilt from its
         recorded class and constructor arguments where that works; otherwise pass a fresh
-        instance as ``model`` (the error says which class). A run stored before artefacts
-        were kept gives its trained weights. A run without either is refused with a
+        instance as ``model`` (the error says which class). An ensemble run gives an
+        :class:`~optwidgets.models.ensemble.Ensemble` of its members, each from its own
+        artefact. A run stored before artefacts were kept gives its trained weights. A run without either is refused with a
         ConfigError naming ``run_id``.
 
         Example
@@ -342,6 +364,17 @@ class RunStore:
         fresh = model if model is not None else self._fresh_model(result)
         shape = tuple(result.input_shape) or _input_shape_of(fresh)
         artefact = self.artefact_path(run_id)
+        members = self.member_artefact_paths(run_id)
+        if artefact is None and members:  # an ensemble: each member from its own file
+            try:
+                return Ensemble([load_deployed(p, self._fresh_model(result, member=True), cfg,
+                                               torch.zeros(1, *shape)) for p in members])
+            except (ConfigError, DataError):
+                raise
+            except Exception as exc:  # not artefacts this version wrote: say which folder
+                raise DataError(f"member artefacts {members[0].parent} cannot be loaded as run "
+                                f"{run_id}'s ensemble: {type(exc).__name__}: "
+                                f"{str(exc)[:200]}") from None
         if artefact is not None:
             try:
                 return load_deployed(artefact, fresh, cfg, torch.zeros(1, *shape))
@@ -357,11 +390,15 @@ class RunStore:
         fresh.load_state_dict(_load_weights(weights, map_location))
         return fresh
 
-    def _fresh_model(self, result: RunResult) -> nn.Module:
-        """An untrained model of the run's architecture, from its record."""
+    def _fresh_model(self, result: RunResult, *, member: bool = False) -> nn.Module:
+        """An untrained model of the run's architecture, from its record (``member``: one
+        member of an ensemble run)."""
         cfg = result.config
         if result.custom_model:
             return _rebuild_custom(result)
+        if cfg.ensembling and not cfg.distilling and not member:
+            return Ensemble([self._fresh_model(result, member=True)
+                             for _ in range(cfg.ensemble)])
         shape = tuple(result.input_shape)
         name = cfg.distill_student or None
         if shape and result.num_classes:  # recorded since artefacts: no dataset needed

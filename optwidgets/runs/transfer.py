@@ -47,6 +47,7 @@ import json
 import os
 import pickle
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,6 +316,29 @@ def _plain_state_dict(obj: Any, source: str) -> dict[str, torch.Tensor]:
                       f"the file holds a {type(obj).__name__} of other things")
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # terminal colour/bold codes
+
+
+def _unpickling_reason(exc: Exception) -> str:
+    """torch's one-line reason for refusing a file, without its terminal escape codes.
+
+    torch >= 2.6 opens the message with advice in bold (``\\x1b[1m``) and names the
+    refused class in the first sentence of a ``WeightsUnpickler error:`` line: that
+    sentence is the reason (without such a line, the message's first sentence).
+
+    Example
+    -------
+    >>> _unpickling_reason(Exception("\\x1b[1mbold\\x1b[0m advice\\n\\tWeightsUnpickler error: "
+    ...                               "Unsupported global: GLOBAL a.B. Please use ..."))
+    'WeightsUnpickler error: Unsupported global: GLOBAL a.B'
+    """
+    lines = [line.strip() for line in _ANSI.sub("", str(exc)).splitlines() if line.strip()]
+    reason = next((line for line in lines if line.startswith("WeightsUnpickler error")),
+                  lines[0] if lines else type(exc).__name__)
+    reason = reason.split(". ")[0].rstrip(".")  # its first sentence; the rest is advice
+    return reason if len(reason) <= 160 else reason[:159] + "…"
+
+
 def _load_file(source: str) -> tuple[dict[str, torch.Tensor], SourceInfo]:
     path = Path(source).expanduser()
     if not path.is_file():
@@ -324,7 +348,7 @@ def _load_file(source: str) -> tuple[dict[str, torch.Tensor], SourceInfo]:
     try:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0][:160]
+        first = _unpickling_reason(exc)
         raise ConfigError(
             "source", source, "a file of plain weights, saved with "
             "torch.save(model.state_dict(), path)",

@@ -37,8 +37,9 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, run: RunState, logs: dict[str, float]) -> None:
         if self.bar is not None:
+            score = {k: f"{logs[k]:.3f}" for k in ("val_acc", "val_r2") if k in logs}
             self.bar.set_postfix(epoch=run.epoch, val_loss=f"{logs['val_loss']:.3f}",
-                                 val_acc=f"{logs['val_acc']:.3f}", refresh=False)
+                                 **score, refresh=False)
 
     def on_phase(self, run: RunState, phase: str) -> None:
         self._close()

@@ -46,11 +46,13 @@ from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError
 from optwidgets.models.outputs import logits_of
 from optwidgets.train.callbacks import CallbackList, RunState, StopRun
+from optwidgets.train.gradients import GradientRecorder
 from optwidgets.train.optim import make_optimizer, make_scheduler
 
 __all__ = ["Trainer", "RunDiverged", "DIVERGENCE_GROWTH", "LossFn", "EVAL_BATCH",
            "EarlyStopping", "amp_context", "batch_order", "check_epoch_loss", "epoch_losses",
-           "evaluate", "keep_loss", "l1_parameters", "shuffle_seed", "train_step"]
+           "evaluate", "keep_loss", "l1_parameters", "regression_loss", "shuffle_seed",
+           "train_step"]
 
 # loss_fn(logits, inputs, targets) -> scalar loss tensor
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -83,8 +85,11 @@ class RunDiverged(Exception):
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
-             batch: int = EVAL_BATCH) -> tuple[float, float, torch.Tensor]:
+             batch: int = EVAL_BATCH, loss: str = "mse") -> tuple[float, float, torch.Tensor]:
     """Mean cross-entropy, accuracy and predictions of ``model`` on ``(X, y)``, in eval mode.
+
+    Float targets ``y`` are a regression: the mean ``loss`` ("mse", "mae" or "huber", as
+    :func:`regression_loss`), R² in place of accuracy, and the one-unit outputs squeezed.
 
     Example
     -------
@@ -92,23 +97,58 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
     >>> loss, acc, pred = evaluate(net, torch.zeros(4, 2), torch.zeros(4, dtype=torch.long))
     >>> pred.shape, 0.0 <= acc <= 1.0, net.training
     (torch.Size([4]), True, True)
+    >>> mse, r2, pred = evaluate(nn.Linear(2, 1), torch.ones(4, 2), torch.arange(4.0))
+    >>> pred.shape, r2 <= 0.0
+    (torch.Size([4]), True)
     """
     was_training = model.training
     model.eval()
     try:
+        regress = y.is_floating_point()  # float targets: one output unit, no classes
         dtype = next((p.dtype for p in model.parameters() if p.is_floating_point()), X.dtype)
         total = torch.zeros((), device=X.device, dtype=torch.float64)
         preds = []
         for i in range(0, len(X), batch):
             out = model(X[i:i + batch].to(dtype))
             out = (out if isinstance(out, torch.Tensor) else logits_of(out)).float()
-            total += F.cross_entropy(out, y[i:i + batch], reduction="sum").double()
-            preds.append(out.argmax(1))
-        pred = torch.cat(preds) if preds else torch.empty(0, dtype=torch.long, device=X.device)
+            if regress:
+                out = out.reshape(len(out), -1)[:, 0]
+                fns: dict[str, Callable[..., torch.Tensor]] = {
+                    "mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}
+                total += fns[loss](out, y[i:i + batch].float(), reduction="sum").double()
+                preds.append(out)
+            else:
+                total += F.cross_entropy(out, y[i:i + batch], reduction="sum").double()
+                preds.append(out.argmax(1))
+        pred = torch.cat(preds) if preds else torch.empty(0, dtype=y.dtype, device=X.device)
         n = max(len(y), 1)
+        if regress:  # R² = 1 - SS_res / SS_tot (0 for a constant target: nothing to explain)
+            ss_tot = float(((y.double() - y.double().mean()) ** 2).sum()) if len(y) else 0.0
+            ss_res = float(((y.double() - pred.double()) ** 2).sum())
+            score = 1.0 - ss_res / ss_tot if ss_tot > 0 else float(ss_res == 0.0)
+            return float(total) / n, score, pred
         return float(total) / n, float((pred == y).sum()) / n, pred
     finally:
         model.train(was_training)
+
+
+def regression_loss(name: str) -> LossFn:
+    """``loss_fn(outputs, inputs, targets)`` of a regression: ``"mse"`` (mean squared error),
+    ``"mae"`` (mean absolute error) or ``"huber"`` (squared below 1, absolute above; the
+    targets are standardized, so 1 is one standard deviation), on the squeezed output.
+
+    Example
+    -------
+    >>> fn = regression_loss("mae")
+    >>> float(fn(torch.tensor([[1.0], [3.0]]), None, torch.tensor([0.0, 0.0])))
+    2.0
+    """
+    fns: dict[str, Callable[..., torch.Tensor]] = {
+        "mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}
+    fn = fns.get(name)
+    if fn is None:
+        raise ConfigError("loss", name, "one of 'mse', 'mae', 'huber'")
+    return lambda out, xb, yb: fn(out.reshape(len(out), -1)[:, 0].float(), yb.float())
 
 
 def amp_context(cfg: RunConfig, device: torch.device
@@ -168,14 +208,16 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, xb: torch.Tensor,
                autocast: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext,
                loss_fn: LossFn | None = None, l1: float = 0.0,
                l1_params: Sequence[torch.Tensor] = (), clip: float = 0.0,
-               scaler: Any = None) -> torch.Tensor:
+               scaler: Any = None, monitor: Any = None) -> torch.Tensor:
     """One optimizer step on the batch ``(xb, yb)``; returns its loss, detached.
 
     Forward pass (inside ``autocast()``; a model may return its logits in a dict or an
     object with ``.logits``: ``logits_of``), loss (cross-entropy, or ``loss_fn(logits, xb,
     yb)``), plus ``l1`` times the absolute sum of ``l1_params``; backward; gradient norm
     clipped to ``clip`` (0 = off); then the step (through ``scaler`` for fp16). The
-    learning-rate schedule is the caller's: it steps once after this.
+    learning-rate schedule is the caller's: it steps once after this. A ``monitor`` (the
+    run's gradient recorder, on a step it records) sees the unclipped gradients
+    (``before_step()``) and the step taken (``after_step()``).
 
     Example
     -------
@@ -198,16 +240,23 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, xb: torch.Tensor,
     opt.zero_grad(set_to_none=True)
     if scaler is not None:
         scaler.scale(loss).backward()
-        if clip:
+        if clip or monitor is not None:
             scaler.unscale_(opt)
+        if monitor is not None:
+            monitor.before_step()
+        if clip:
             nn.utils.clip_grad_norm_(model.parameters(), clip)
         scaler.step(opt)
         scaler.update()
     else:
         loss.backward()
+        if monitor is not None:
+            monitor.before_step()
         if clip:
             nn.utils.clip_grad_norm_(model.parameters(), clip)
         opt.step()
+    if monitor is not None:
+        monitor.after_step()
     return loss.detach()
 
 
@@ -341,12 +390,16 @@ class Trainer:
         default: all trainable parameters at ``cfg.lr``.
     augment : callable, optional
         ``augment(batch) -> batch`` applied to training batches only.
+    gradients : GradientRecorder, optional
+        Records per-layer gradient norms and update ratios (one recorder may span several
+        fits, as a run's phases do); default: a new one when ``cfg.grad_every`` > 0.
     """
 
     def __init__(self, model: nn.Module, data: Any, cfg: RunConfig, *, run: RunState,
                  callbacks: CallbackList | None = None, device: torch.device | str | None = None,
                  loss_fn: LossFn | None = None, param_groups: list[dict] | None = None,
-                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+                 augment: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 gradients: GradientRecorder | None = None) -> None:
         self.model = model
         self.data = data
         self.cfg = cfg
@@ -356,6 +409,8 @@ class Trainer:
         self.loss_fn = loss_fn
         self.param_groups = param_groups
         self.augment = augment
+        self.gradients = gradients if gradients is not None or not cfg.grad_every else \
+            GradientRecorder(cfg.grad_every, run_id=run.run_id)
         self.best_epoch = 0
 
     def fit(self, epochs: int, *, phase: str = "train") -> str:
@@ -372,11 +427,18 @@ class Trainer:
         autocast, scaler = amp_context(cfg, self.device)
         l1, l1_params, clip = cfg.l1, l1_parameters(model), cfg.grad_clip
         loss_fn, augment = self.loss_fn, self.augment
+        regress = getattr(self.data, "task", "classification") == "regression"
+        if regress and loss_fn is None:  # one output unit fits the target (cfg.loss)
+            loss_fn = regression_loss(cfg.loss)
+        score = "r2" if regress else "acc"  # what validation reports besides its loss
         gen = torch.Generator().manual_seed(shuffle_seed(cfg.seed, run.step))
         stopper = (EarlyStopping(cfg.patience)
                    if cfg.patience and phase in ("train", "distill") else None)
         cancel, hooks = run.cancel, self.callbacks.batch_hooks
         on_cpu = self.device.type == "cpu"  # read each loss at once (free), else per epoch
+        grads = self.gradients
+        if grads is not None:
+            grads.bind(model, phase)
 
         run.phase, run.epochs, run.steps_per_epoch = phase, epochs, spe
         run.total_steps, run.phase_step = spe * epochs, 0
@@ -396,8 +458,10 @@ class Trainer:
                 xb, yb = X[idx], y[idx]
                 if augment is not None:
                     xb = augment(xb)
+                monitor = grads.at(run.step + 1, epoch) if grads is not None else None
                 loss = train_step(model, opt, xb, yb, autocast=autocast, loss_fn=loss_fn,
-                                  l1=l1, l1_params=l1_params, clip=clip, scaler=scaler)
+                                  l1=l1, l1_params=l1_params, clip=clip, scaler=scaler,
+                                  monitor=monitor)
                 if sched is not None:
                     sched.step()
                 run.step += 1
@@ -409,16 +473,19 @@ class Trainer:
                     raise RunDiverged(f"training loss became {losses[-1]} at step {run.step}")
             # -- end of the epoch: history, validation, callbacks, early stopping
             values = epoch_losses(losses)
+            if grads is not None:  # read back with the losses: no extra device sync
+                grads.flush()
             train_loss = self._log_losses(values, first_step)
             if start_loss is None and values:
                 start_loss = float(values[0])
             check_epoch_loss(train_loss, start_loss, epoch)
-            val_loss, val_acc, _ = evaluate(model, self.data.X_val, self.data.y_val)
+            val_loss, val_score, _ = evaluate(model, self.data.X_val, self.data.y_val,
+                                              loss=cfg.loss)
             lr_now = opt.param_groups[0]["lr"]
             run.log("val", "loss", val_loss)
-            run.log("val", "acc", val_acc)
+            run.log("val", score, val_score)
             run.log("train", "lr", lr_now)
-            logs = {"train_loss": train_loss, "val_loss": val_loss, "val_acc": val_acc,
+            logs = {"train_loss": train_loss, "val_loss": val_loss, f"val_{score}": val_score,
                     "lr": lr_now}
             self.callbacks.epoch_end(run, logs)
             if stopper is not None and stopper.update(model, epoch, val_loss):

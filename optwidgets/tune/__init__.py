@@ -8,6 +8,8 @@ some fields sampled, saved in the RunStore like any run (tagged ``search_trial``
 that has no effect with the trial's other settings goes back to its default, listed in
 ``inactive_params``); a study in a storage resumes exactly after a crash; the study is a
 plain Optuna study (``optuna.load_study`` and ``optuna-dashboard`` open its storage).
+``space="architecture"`` searches the model's shape (depth, units, activation, dropout;
+width for a cnn) for validation accuracy and saved size (:mod:`.architecture`).
 This package never imports ipywidgets or plotly; Dask only when ``executor="dask"``.
 
 Example
@@ -25,6 +27,13 @@ from optwidgets.tune._objective import OBJECTIVES, TrialRunner, parse_objectives
 from optwidgets.tune._result import BestTrial, SearchResult
 from optwidgets.tune._samplers import METHODS, SAMPLERS, make_pruner, make_sampler, method_of
 from optwidgets.tune._space import Param, grid_size, parse_space, parse_space_item
+from optwidgets.tune.architecture import (
+    ARCHITECTURE_RANGES,
+    PRESETS,
+    architecture_space,
+    config_changes,
+    searched_value,
+)
 from optwidgets.tune.sweep import SWEEPABLE, sweep_configs, sweep_curve, sweep_knob
 
 __all__ = [
@@ -39,6 +48,11 @@ __all__ = [
     "worker_pool",
     "parse_space",
     "parse_space_item",
+    "architecture_space",
+    "config_changes",
+    "searched_value",
+    "ARCHITECTURE_RANGES",
+    "PRESETS",
     "grid_size",
     "Param",
     "parse_objectives",

@@ -49,6 +49,7 @@ from optwidgets.tune._storage import (
     parse_storage,
     resolve_storage,
 )
+from optwidgets.tune.architecture import default_objectives
 
 __all__ = ["search", "load_search", "EXECUTORS"]
 
@@ -218,10 +219,10 @@ def _enqueue_point(study: Any, gid: int, point: dict[str, Any], space: dict[str,
 def search(
     cfg: RunConfig | None = None,
     *,
-    space: Mapping[str, Any] | Sequence[str],
+    space: Mapping[str, Any] | Sequence[str] | str,
     method: str = "bayes",
     n_trials: int | None = None,
-    objectives: Sequence[str] | str = ("test_acc",),
+    objectives: Sequence[str] | str | None = None,
     timeout: float | None = None,
     n_workers: int | None = None,
     storage: Any = None,
@@ -251,9 +252,12 @@ def search(
     ----------
     cfg : RunConfig, optional
         The base settings; each trial changes only the fields in ``space``.
-    space : dict or list of str
+    space : dict, list of str or str
         Field -> ``("log", lo, hi)``, ``("float", lo, hi)``, ``("int", lo, hi)`` or a list
-        of choices; or texts ``"lr=log:1e-4:1e-1"`` (see :mod:`optwidgets.tune._space`).
+        of choices; or texts ``"lr=log:1e-4:1e-1"`` (see :mod:`optwidgets.tune._space`);
+        or the preset ``"architecture"`` (depth, units, activation, dropout or width: the
+        knobs the base model takes), alone or in a list with texts that add or replace
+        fields (see :mod:`optwidgets.tune.architecture`).
     method : {"grid", "random", "bayes", "evolution"}
         GridSampler, RandomSampler, TPESampler (``sampler="gp"``: GPSampler),
         CmaEsSampler (one objective) / NSGAIISampler (several). The method recorded
@@ -262,9 +266,11 @@ def search(
     n_trials : int, optional
         Trials to run now (a resumed study adds them). A grid defaults to its points
         not run yet; other methods need ``n_trials`` or ``timeout``.
-    objectives : sequence of str
-        ``("test_acc",)``, ``("test_acc", "size_bytes")``, ... with ``latency_ms``,
+    objectives : sequence of str, optional
+        ``("test_acc",)``, ``("val_acc", "size_bytes")``, ... with ``latency_ms``,
         ``f1``, ``params`` ...: accuracy-like ones are maximized, costs minimized.
+        Default: ``("val_acc", "size_bytes")`` for the ``"architecture"`` preset (chosen
+        on validation data), else ``("test_acc",)``.
     timeout : float, optional
         Seconds after which no new trial starts.
     n_workers : int, optional
@@ -333,7 +339,11 @@ def search(
         raise ConfigError("cfg", cfg, "a RunConfig")
     base = (cfg if cfg is not None else RunConfig()).replace().validate()
     params = parse_space(space, base)
-    objs = parse_objectives(objectives)
+    if objectives is None and base.regression:  # maximize R² where there is no accuracy
+        objectives = tuple("val_r2" if o == "val_acc" else "test_r2" if o == "test_acc" else o
+                           for o in default_objectives(space))
+    objs = parse_objectives(default_objectives(space) if objectives is None else objectives,
+                            regression=base.regression)
     if study is not None:
         if not isinstance(study, optuna.Study):
             raise ConfigError("study", study, "an optuna.Study")

@@ -31,9 +31,10 @@ from typing import Any, Literal
 
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError, unknown_name
-from optwidgets.runs import MEASURE_KEYS, METRIC_KEYS, new_run_id, run
+from optwidgets.runs import MEASURE_KEYS, METRIC_KEYS, REGRESSION_KEYS, new_run_id, run
 from optwidgets.train.callbacks import Callback, StopRun
 from optwidgets.tune._space import Param
+from optwidgets.tune.architecture import config_changes, field_of
 
 __all__ = [
     "OBJECTIVES",
@@ -50,6 +51,12 @@ ATTR = "ow"  # the trial user attribute holding the run's id, status, metrics an
 OBJECTIVES: dict[str, Literal["minimize", "maximize"]] = {
     "test_acc": "maximize",
     "val_acc": "maximize",
+    "test_r2": "maximize",  # regression runs: R², RMSE and MAE (target units)
+    "val_r2": "maximize",
+    "test_rmse": "minimize",
+    "val_rmse": "minimize",
+    "test_mae": "minimize",
+    "val_mae": "minimize",
     "f1": "maximize",
     "precision": "maximize",
     "recall": "maximize",
@@ -69,8 +76,28 @@ class TrialFailed(RuntimeError):
     """The trial's run did not finish (failed, diverged without metrics, or cancelled)."""
 
 
-def parse_objectives(objectives: Any) -> tuple[str, ...]:
-    """``"test_acc,size_bytes"`` or a sequence -> a checked tuple of objective names."""
+# objectives only a classification run measures, and what a regression run has instead
+CLASSIFICATION_ONLY = {"test_acc": "test_r2", "val_acc": "val_r2", "f1": "test_r2",
+                       "precision": "test_r2", "recall": "test_r2"}
+REGRESSION_ONLY = ("test_r2", "val_r2", "test_rmse", "val_rmse", "test_mae", "val_mae")
+
+
+def parse_objectives(objectives: Any, *, regression: bool | None = None) -> tuple[str, ...]:
+    """``"test_acc,size_bytes"`` or a sequence -> a checked tuple of objective names.
+
+    With ``regression`` (the base config's task: True / False; None = unchecked), an
+    objective the task does not measure is refused: accuracy, F1, precision and recall
+    for a regression, R², RMSE and MAE for a classification.
+
+    Example
+    -------
+    >>> parse_objectives("test_r2,size_bytes", regression=True)
+    ('test_r2', 'size_bytes')
+    >>> parse_objectives("test_acc", regression=True)
+    Traceback (most recent call last):
+    ...
+    optwidgets.core.errors.ConfigError: objectives='test_acc' is not allowed: expected ...
+    """
     if isinstance(objectives, str):
         objectives = [o.strip() for o in objectives.split(",") if o.strip()]
     try:
@@ -84,6 +111,16 @@ def parse_objectives(objectives: Any) -> tuple[str, ...]:
             raise unknown_name("objectives", name, OBJECTIVES)
     if len(set(names)) != len(names):
         raise ConfigError("objectives", objectives, "each objective once")
+    for name in names:
+        if regression and name in CLASSIFICATION_ONLY:
+            raise ConfigError("objectives", name, f"an objective a regression run measures, "
+                              f"e.g. {CLASSIFICATION_ONLY[name]!r} (maximize R²) or "
+                              "'test_rmse' (minimize RMSE)",
+                              "the base config fits a continuous target: it has no accuracy")
+        if regression is False and name in REGRESSION_ONLY:
+            raise ConfigError("objectives", name, "an objective a classification run "
+                              "measures, e.g. 'test_acc'", "R², RMSE and MAE are measured "
+                              "by regression runs only")
     return names
 
 
@@ -117,7 +154,7 @@ def result_attrs(result: Any) -> dict[str, Any]:
         "error": result.error,
         "train_seconds": result.train_seconds,
     }
-    for k in (*METRIC_KEYS, "test_loss"):
+    for k in (*METRIC_KEYS, *REGRESSION_KEYS, "test_loss"):
         out[k] = result.metrics.get(k)
     out["val_acc"] = last_val_acc(result)
     for k in MEASURE_KEYS:
@@ -159,7 +196,8 @@ class _Tag(Callback):
 
 
 class _Pruning(Callback):
-    """Reports each training epoch's val_acc; stops the run when the pruner says so."""
+    """Reports each training epoch's val_acc (val_r2 for a regression: higher is better in
+    both); stops the run when the pruner says so."""
 
     def __init__(self, trial: Any) -> None:
         self.trial = trial
@@ -168,7 +206,8 @@ class _Pruning(Callback):
     def on_epoch_end(self, run: Any, logs: dict[str, float]) -> None:
         if run.phase not in ("train", "distill"):
             return
-        self.trial.report(float(logs["val_acc"]), run.epoch)
+        self.trial.report(float(logs["val_acc"] if "val_acc" in logs else logs["val_r2"]),
+                          run.epoch)
         if self.trial.should_prune():
             self.pruned_at = run.epoch
             run.extra["pruned_at_epoch"] = run.epoch
@@ -218,8 +257,11 @@ class TrialRunner:
         >>> cfg.prune_ratio, cfg.finetune_epochs, inactive
         (0.0, 0, {'prune_ratio': 0.4})
         """
-        full = RunConfig.from_dict(self.base).replace(**values)
-        inactive = {k: v for k, v in values.items() if full.inactive_reason(k) is not None}
+        base = RunConfig.from_dict(self.base)
+        full = base.replace(**config_changes(values, base))  # depth, units -> hidden
+        inactive = {
+            k: v for k, v in values.items() if full.inactive_reason(field_of(k)) is not None
+        }
         return full.without_unused(), inactive
 
     def __call__(self, trial: Any) -> float | list[float]:

@@ -11,9 +11,10 @@ import pandas as pd
 
 from optwidgets.config import RunConfig
 from optwidgets.core.io import json_safe
-from optwidgets.runs import MEASURE_KEYS, METRIC_KEYS
+from optwidgets.runs import MEASURE_KEYS, METRIC_KEYS, REGRESSION_KEYS
 from optwidgets.tune._objective import ATTR, OBJECTIVES
 from optwidgets.tune._space import Param
+from optwidgets.tune.architecture import config_changes, searched_value
 
 __all__ = ["SearchResult", "BestTrial", "STUDY_ATTR"]
 
@@ -22,6 +23,7 @@ _RUN_COLUMNS = (
     "run_id",
     "status",
     *METRIC_KEYS,
+    *REGRESSION_KEYS,  # regression runs: R², RMSE, MAE
     "test_loss",
     "val_acc",
     *MEASURE_KEYS,
@@ -162,6 +164,7 @@ class SearchResult:
         for col in (
             *self.value_columns(),
             *METRIC_KEYS,
+            *REGRESSION_KEYS,
             "test_loss",
             "val_acc",
             *MEASURE_KEYS,
@@ -176,8 +179,9 @@ class SearchResult:
     def _best(self, t: Any) -> BestTrial:
         values = {o: float(v) for o, v in zip(self.objectives, t.values)}
         sampled = {p.name: p.decode(t.params[p.name]) for p in self.params if p.name in t.params}
-        config = self.base.replace(**sampled).without_unused()  # what the run ran
-        params = {name: getattr(config, name) for name in sampled}
+        # what the run ran (depth and units build hidden)
+        config = self.base.replace(**config_changes(sampled, self.base)).without_unused()
+        params = {name: searched_value(config, name) for name in sampled}
         info = t.user_attrs.get(ATTR) or {}
         metrics = {k: info.get(k) for k in _RUN_COLUMNS if k not in ("run_id", "error")}
         return BestTrial(t.number, values, params, config, metrics, info.get("run_id"))

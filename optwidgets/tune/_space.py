@@ -11,6 +11,10 @@ A space is a dict of RunConfig field name -> spec:
 ``"choice:adam,sgd"``          choices as text (``"choice:64|128,64"``: split on ``|``)
 =============================  =================================================
 
+Besides RunConfig fields a space may search ``depth`` and ``units`` (they build
+``hidden``), and the whole space may be the preset ``"architecture"``, alone or among
+``'field=spec'`` texts that add or replace fields (:mod:`optwidgets.tune.architecture`).
+
 A range may carry a fourth number: how many points a *grid* search puts on it (default
 5 for floats; every integer when there are at most 10, else 5). Other methods ignore it.
 
@@ -34,6 +38,14 @@ import numpy as np
 
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError, unknown_name
+from optwidgets.models import model_options
+from optwidgets.tune.architecture import (
+    DERIVED,
+    PRESETS,
+    check_derived,
+    field_of,
+    preset_space,
+)
 
 __all__ = ["Param", "parse_space", "parse_space_item", "grid_size", "space_to_dict", "KINDS"]
 
@@ -184,6 +196,8 @@ def _auto(text: str) -> Any:
 
 def _is_int_field(name: str) -> bool:
     """Integer fields, and tuple-of-int fields searched as one number (``hidden=64``)."""
+    if name in DERIVED:  # depth, units: whole numbers
+        return True
     default = RunConfig.__dataclass_fields__[name].default
     if isinstance(default, tuple) and default:
         return all(isinstance(v, int) for v in default)
@@ -193,8 +207,8 @@ def _is_int_field(name: str) -> bool:
 def parse_space_item(name: str, spec: Any, base: RunConfig | None = None) -> Param:
     """One field's spec -> :class:`Param`, checked against RunConfig (field and values)."""
     fields = RunConfig.field_names()
-    if name not in fields:
-        raise unknown_name("space", name, fields)
+    if name not in fields and name not in DERIVED:
+        raise unknown_name("space", name, (*fields, *DERIVED))
     base = base or RunConfig()
     if isinstance(spec, str):
         spec = _split_text(name, spec)
@@ -240,26 +254,44 @@ def parse_space_item(name: str, spec: Any, base: RunConfig | None = None) -> Par
 
 def _check_value(base: RunConfig, name: str, value: Any) -> None:
     """Refuse a value RunConfig refuses, naming the field (e.g. dropout=1.0)."""
+    if name in DERIVED:
+        check_derived(name, value)
+        return
     base.replace(**{name: value})
 
 
 def parse_space(
-    space: Mapping[str, Any] | Sequence[str] | Sequence[Param], base: RunConfig | None = None
+    space: Mapping[str, Any] | Sequence[str] | Sequence[Param] | str,
+    base: RunConfig | None = None,
 ) -> list[Param]:
-    """Check a whole space; accepts a dict, a list of ``'name=spec'`` texts or Params.
+    """Check a whole space; accepts a dict, a list of ``'name=spec'`` texts or Params, a
+    preset name (``"architecture"``), or a list mixing a preset with texts that add or
+    replace fields.
 
     Raises
     ------
     ConfigError
-        Empty space, unknown field (with close names), low >= high, a log range with
-        low <= 0, or a value RunConfig does not accept.
+        Empty space, unknown field (with close names) or preset, low >= high, a log range
+        with low <= 0, a value RunConfig does not accept, ``hidden`` searched together
+        with ``depth`` / ``units``, or ``depth`` / ``units`` for a model without hidden
+        layers.
+
+    Example
+    -------
+    >>> [p.to_text() for p in parse_space(["architecture", "units=int:8:32"],
+    ...                                   RunConfig(model="mlp"))]  # doctest: +NORMALIZE_WHITESPACE
+    ['depth=int:1:3', 'units=int:8:32', 'activation=choice:relu,tanh,gelu',
+     'dropout=float:0:0.5']
     """
+    if isinstance(space, str):
+        space = [space]
     if space is None or len(space) == 0:
         raise ConfigError(
             "space",
             space if space is not None else {},
             "at least one RunConfig field to search, e.g. {'lr': ('log', 1e-4, 1e-1)}",
         )
+    preset: dict[str, Any] = {}
     if isinstance(space, Mapping):
         items = list(space.items())
     else:
@@ -269,16 +301,54 @@ def parse_space(
                 items.append((item.name, item))
                 continue
             name, eq, spec = str(item).partition("=")
+            if not eq and name.strip() in PRESETS:
+                preset.update(preset_space(name.strip(), base))
+                continue
             if not eq:
-                raise ConfigError("space", item, "'field=spec' such as 'lr=log:1e-4:1e-1'")
+                raise ConfigError(
+                    "space",
+                    item,
+                    "'field=spec' such as 'lr=log:1e-4:1e-1', or a preset: "
+                    + ", ".join(map(repr, PRESETS)),
+                )
             items.append((name.strip().replace("-", "_"), spec))
     out, seen = [], set()
-    for name, spec in items:
+    for name, _spec in items:
         if name in seen:
             raise ConfigError("space", name, "each field once")
         seen.add(name)
+    if "hidden" in seen:  # an explicit hidden replaces the preset's depth and units
+        preset = {k: v for k, v in preset.items() if k not in DERIVED}
+    given = dict(items)
+    merged = {**preset, **{k: given.pop(k) for k in list(given) if k in preset}, **given}
+    _check_layers(merged, base)
+    for name, spec in merged.items():
         out.append(spec if isinstance(spec, Param) else parse_space_item(name, spec, base))
     return out
+
+
+def _check_layers(space: Mapping[str, Any], base: RunConfig | None) -> None:
+    """``depth`` / ``units`` build ``hidden``: not both, and only for a model that has
+    hidden layers (unless the model itself is searched)."""
+    derived = [k for k in space if k in DERIVED]
+    if not derived:
+        return
+    if "hidden" in space:
+        raise ConfigError(
+            "space",
+            "hidden",
+            f"either 'hidden' or {' and '.join(map(repr, derived))}, not both",
+            "depth and units build hidden",
+        )
+    model = (base or RunConfig()).model
+    if "model" not in space and "hidden" not in model_options(model):
+        raise ConfigError(
+            f"space[{derived[0]!r}]",
+            space[derived[0]],
+            "a model that takes hidden layers (e.g. 'mlp')",
+            f"model {model!r} has no hidden layers to {field_of(derived[0])}; "
+            "its architecture knobs: " + (", ".join(model_options(model)) or "none"),
+        )
 
 
 def grid_size(params: Sequence[Param]) -> int:

@@ -1,4 +1,6 @@
-"""Decision boundary of the live model on a 2-D toy dataset, redrawn each epoch (throttled).
+"""Decision boundary of the live model on a 2-D toy dataset, redrawn each epoch (throttled);
+on a 2-D toy regression set (``ripple``) the model's predicted surface instead
+(``optwidgets.runs.analysis.prediction_grid``, drawn by ``viz.prediction_surface``).
 
 The grid of class probabilities is computed engine-side by
 ``optwidgets.runs.analysis.decision_grid(model, data, resolution=...)``; this view only draws
@@ -20,9 +22,10 @@ import plotly.graph_objects as go
 
 from optwidgets import viz
 from optwidgets.config import RunConfig
-from optwidgets.data import TOY_DATASETS
+from optwidgets.data import REGRESSION_TOYS, TOY_DATASETS
+from optwidgets.data.regression import REGRESSION_FEATURES
 from optwidgets.runs import prepare_data
-from optwidgets.runs.analysis import decision_grid
+from optwidgets.runs.analysis import decision_grid, prediction_grid
 from optwidgets.train.callbacks import Callback, RunState
 from optwidgets.ui._figures import figure_widget, replace_figure
 from optwidgets.ui._layout import SIZES, PlotSlot
@@ -87,9 +90,22 @@ class BoundaryView(Callback):
             self.slot.show(figure_widget(viz.placeholder(empty, text), height=self.slot.height))
         return self.slot.figure
 
+    @staticmethod
+    def applies(dataset: str) -> bool:
+        """Whether the view draws for ``dataset``: a toy 2-D classification set (decision
+        regions) or a toy 2-D regression set (predicted surface).
+
+        Example
+        -------
+        >>> [BoundaryView.applies(n) for n in ("moons", "ripple", "sine", "digits")]
+        [True, True, False, False]
+        """
+        return dataset in TOY_DATASETS or (
+            dataset in REGRESSION_TOYS and len(REGRESSION_FEATURES[dataset]) == 2)
+
     def preload(self, cfg: RunConfig) -> None:
         """Load the data a run of ``cfg`` will see (toy sets only), ahead of Train."""
-        if cfg.dataset in TOY_DATASETS:
+        if self.applies(cfg.dataset):
             self._load(cfg)
 
     def _load(self, cfg: RunConfig) -> Any:
@@ -102,7 +118,7 @@ class BoundaryView(Callback):
     def prepare(self, cfg: RunConfig) -> bool:
         """Load the run's data (same seed and preprocessing as the run) if it is a toy
         2-D set; returns whether the boundary will be drawn."""
-        if cfg.dataset not in TOY_DATASETS:
+        if not self.applies(cfg.dataset):
             self.widget.layout.display = "none"
             self._active = False
             return False
@@ -141,17 +157,24 @@ class BoundaryView(Callback):
         t0 = time.perf_counter()
         try:
             data = self._data
-            xx, yy, proba = decision_grid(model, data, resolution=self.resolution)
-            fig = viz.decision_boundary(
-                _numpy(xx),
-                _numpy(yy),
-                _numpy(proba),
-                _numpy(data.X_train),
-                _numpy(data.y_train),
-                class_names=list(data.class_names) or None,
-                compact=True,
-                title="Decision boundary",
-            )
+            if data.task == "regression":  # the predicted surface, in target units
+                xx, yy, z = prediction_grid(model, data, resolution=self.resolution)
+                mean, std = data.target_scale
+                fig = viz.prediction_surface(
+                    xx, yy, z, _numpy(data.X_train), _numpy(data.y_train) * std + mean,
+                    target_name=data.class_names[0], compact=True, title="Predicted surface")
+            else:
+                xx, yy, proba = decision_grid(model, data, resolution=self.resolution)
+                fig = viz.decision_boundary(
+                    _numpy(xx),
+                    _numpy(yy),
+                    _numpy(proba),
+                    _numpy(data.X_train),
+                    _numpy(data.y_train),
+                    class_names=list(data.class_names) or None,
+                    compact=True,
+                    title="Decision boundary",
+                )
             if self._fresh:
                 replace_figure(self.figure, fig)
                 self._fresh = False

@@ -49,6 +49,7 @@ import torch
 from optwidgets import viz
 from optwidgets.compress.pipeline import technique_label
 from optwidgets.data import on_progress
+from optwidgets.runs.ensemble import MEMBER_KEY
 from optwidgets.train.callbacks import Callback, RunState
 from optwidgets.ui._figures import loss_figure
 from optwidgets.viz import format_measure
@@ -270,6 +271,12 @@ _PHASE_TEXT = {
 }
 
 
+def _member(run: RunState | None) -> str:
+    """`` · member 2/5`` while an ensemble's second of five members trains, else ``""``."""
+    member = run.extra.get(MEMBER_KEY) if run is not None else None
+    return f" · member {member}" if member else ""
+
+
 def _seconds(s: float) -> str:
     """``0.05 s``, ``1.3 s``, ``2 min 05 s``."""
     if s < 1:
@@ -284,6 +291,7 @@ class ProgressView(Callback):
     redraws): ``train · epoch 3/10 · step 340/1,130 · 1.2 s · ETA 2.8 s`` while a phase
     steps through batches; ``quantize · 4.1 s`` for a phase that does not; after the run
     ``done · 10 epochs · 1,130 steps · trained 3.2 s`` or ``stopped at step 1,823 …``,
+    (an ensemble's members: ``train · member 2/5 · epoch 3/10 · …``),
     with the step count the status line gives (:attr:`final`). ``job`` (``"run 2/5 ·
     prune_ratio=0.5"``, ``"trial 3/12"``) prefixes the line during sweeps and searches.
 
@@ -376,7 +384,8 @@ class ProgressView(Callback):
             self._stepping = phase
             with self.bar.hold_sync():
                 self.bar.value, self.bar.bar_style = 0, ""
-        self.show(f"{self._prefix()}{_PHASE_TEXT.get(phase, phase)} … · {_seconds(elapsed)}")
+        self.show(f"{self._prefix()}{_PHASE_TEXT.get(phase, phase)}{_member(run)} … · "
+                  f"{_seconds(elapsed)}")
 
     def __call__(self, run: RunState | None, rec: Recording) -> None:
         """A LiveCurves redraw: the current phase's numbers."""
@@ -398,7 +407,8 @@ class ProgressView(Callback):
         acc = f" · val acc {rec.val_acc[-1]:.3f}" if rec.val_acc else ""
         eta_text = f"ETA {_seconds(eta)}" if np.isfinite(eta) else "ETA …"
         self.show(
-            f"{self._prefix()}{_PHASE_TEXT.get(phase, phase)} · epoch {run.epoch}/{run.epochs}"
+            f"{self._prefix()}{_PHASE_TEXT.get(phase, phase)}{_member(run)}"
+            f" · epoch {run.epoch}/{run.epochs}"
             f" · step {done:,}/{total:,} · {_seconds(now - self._run_t0)} · {eta_text}{acc}"
         )
 

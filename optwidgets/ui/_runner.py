@@ -26,15 +26,20 @@ class Outcome:
     """What a Train click produced: a result, or why no run could start."""
 
     def __init__(
-        self, result: RunResult | None = None, message: str = "", traceback_text: str = ""
+        self, result: RunResult | None = None, message: str = "", traceback_text: str = "",
+        *, state: str | None = None,
     ) -> None:
         self.result = result
         self.message = message
         self.traceback = traceback_text
+        self._state = state  # a job that is not a run says how it ended (e.g. "ready")
 
     @property
     def state(self) -> str:
-        """``done`` | ``stopped`` | ``diverged`` | ``failed`` (a run), or ``error`` (none)."""
+        """``done`` | ``stopped`` | ``diverged`` | ``failed`` (a run), ``error`` (none),
+        or the ``state`` a job that is not a run gave."""
+        if self._state is not None:
+            return self._state
         return self.result.status if self.result is not None else "error"
 
 
@@ -70,7 +75,8 @@ def _size_text(result: RunResult) -> str:
 
 
 def describe(result: RunResult, *, final: Mapping[str, Any] | None = None) -> str:
-    """One status line for a finished run: state, technique, accuracy, size as saved
+    """One status line for a finished run: state, technique, accuracy (R² and RMSE for a
+    regression), size as saved
     (encoding, share of the dense size), training time and steps, run id.
 
     ``final`` is :attr:`ProgressView.final` of the same run: its step count (a stopped
@@ -78,6 +84,7 @@ def describe(result: RunResult, *, final: Mapping[str, Any] | None = None) -> st
     """
     m = result.metrics or {}
     acc = m.get("test_acc")
+    r2, rmse = m.get("test_r2"), m.get("test_rmse")
     step = int(final["step"]) if final else last_step(result)
     where = ""
     if final and final.get("epochs"):
@@ -85,6 +92,8 @@ def describe(result: RunResult, *, final: Mapping[str, Any] | None = None) -> st
     parts: list[str] = []
     if acc is not None:
         parts.append(f"test accuracy {acc:.3f}")
+    if r2 is not None:  # a regression (its task says so on the line)
+        parts.append(f"regression: test R² {r2:.3f}, RMSE {rmse:.4g}")
     size = _size_text(result)
     if size:
         parts.append(size)

@@ -39,6 +39,7 @@ OVERLAYS = {
     "train loss": ("train", "loss"),
     "val loss": ("val", "loss"),
     "val accuracy": ("val", "acc"),
+    "val R²": ("val", "r2"),  # regression runs
 }
 # The grid's columns, in order (title shown -> how it is computed in grid_frame).
 GRID_COLUMNS = (
@@ -46,6 +47,8 @@ GRID_COLUMNS = (
     "status",
     "technique",
     "test acc",
+    "test R²",  # regression runs: R² and RMSE (target units) where there is no accuracy
+    "test RMSE",
     "size kB",
     "encoding",
     "× dense",
@@ -145,6 +148,9 @@ def grid_frame(frame: pd.DataFrame, *, max_rows: int = MAX_ROWS) -> pd.DataFrame
             "status": _col(f, "status", "").map(_status_cell),
             "technique": _col(f, "technique", "baseline").fillna("baseline").map(_technique_cell),
             "test acc": _round(_col(f, "test_acc"), 4),
+            "test R²": _round(_col(f, "test_r2"), 4),
+            "test RMSE": pd.to_numeric(_col(f, "test_rmse"), errors="coerce").map(
+                lambda v: float(f"{v:.4g}") if pd.notna(v) else v),
             "size kB": (size / 1000).round(1),
             "encoding": _col(f, "size_encoding", "").fillna("").astype(str),
             "× dense": (size / dense).round(3),

@@ -2,7 +2,8 @@
 
 x is any measure viz offers (saved size by default, non-zero parameters, parameters,
 latency at batch 1 and 256, training time, dense / sparse / packed sizes), y accuracy,
-F1, precision or recall. Colours are the technique families of the runs grid; the
+F1, precision or recall, or R² for regression runs (y follows the task of the latest run,
+:meth:`TradeoffView.use_task`). Colours are the technique families of the runs grid; the
 latest run is ringed; the feedback of a click appears on the panel's own line, next to
 the plot. ``on_redraw`` hooks (a sweep's line) are drawn after every redraw.
 """
@@ -96,12 +97,23 @@ class TradeoffView:
             self.redraw()
         return self.slot.figure
 
+    def use_task(self, task: str) -> None:
+        """Show the quality ``task`` is judged by (test accuracy, or test R² for a
+        regression) unless y already shows one that task measures."""
+        regression_y = self.y.value in ("test_r2",)
+        if (task == "regression") != regression_y:
+            self.y.value = viz.TASK_Y.get(task, "test_acc")
+
     def refresh(self, frame: pd.DataFrame, *, latest: str | None = None) -> None:
         """Redraw from a runs frame (``RunStore.to_frame()``); ``latest`` is ringed (the
-        last latest is kept when None)."""
+        last latest is kept when None) and its task picks y (:meth:`use_task`)."""
         self.frame = frame
         if latest is not None:
             self.latest = latest
+            if "task" in frame.columns and "run_id" in frame.columns:
+                row = frame[frame["run_id"].astype(str) == str(latest)]
+                if len(row) and isinstance(row["task"].iloc[0], str):
+                    self.use_task(row["task"].iloc[0])
         n = len(frame)
         self.slot.placeholder(f"{n} stored runs: drawing …" if n else "No finished runs yet: "
                               "press Train")  # fmt: skip

@@ -58,7 +58,6 @@ import pandas as pd
 
 from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError
-from optwidgets.data import TOY_DATASETS
 from optwidgets.export import export_script as script_text
 from optwidgets.runs import RunResult, RunStore
 from optwidgets.runs.userdata import model_for, use_data
@@ -68,6 +67,7 @@ from optwidgets.ui._boundary import BoundaryView
 from optwidgets.ui._bridge import CopyButton, PageBridge
 from optwidgets.ui._figures import LOSS_PLACEHOLDER, FigureMaker, loss_figure
 from optwidgets.ui._form import error_html
+from optwidgets.ui._gradients import GradientView
 from optwidgets.ui._layout import (
     SIZES,
     PlotSlot,
@@ -147,7 +147,8 @@ class Explorer(RunPanel):
         ``"regularization"``, ``"optimizers"``, ``"full"``); ``show``, ``lock``,
         ``panels`` and ``config`` given here win over the preset's.
     panels : iterable of str, optional
-        Which of ``curves, boundary, tradeoff, runs`` to draw (default all).
+        Which of ``curves, boundary, tradeoff, runs, gradients`` to draw (default all;
+        ``gradients`` is folded under the curves until its action-bar button is pressed).
     tabs : sequence of Tab, optional
         Control tabs (default every module of :mod:`optwidgets.ui.tabs`).
     export_dir : path, optional
@@ -169,8 +170,8 @@ class Explorer(RunPanel):
     (text) and ``state`` (``ready``, ``running``, ``done``, ``stopped``, ``diverged``,
     ``failed``, ``error``, ``invalid``); ``progress`` (its ``text`` and ``final``);
     ``last_result``; ``live`` (the :class:`LiveCurves` callback; ``figure`` is the loss
-    plot); ``tradeoff``, ``runs``, ``boundary`` (panels or None); ``bridge`` (browser
-    downloads); ``store_problems`` (files the store skipped).
+    plot); ``tradeoff``, ``runs``, ``boundary``, ``gradients`` (panels or None);
+    ``bridge`` (browser downloads); ``store_problems`` (files the store skipped).
     """
 
     def __init__(
@@ -216,6 +217,7 @@ class Explorer(RunPanel):
         self.last_result: RunResult | None = None
         self.last_outcome: Outcome | None = None
         self.boundary: BoundaryView | None = None
+        self.gradients: GradientView | None = None
         self.store_problems: list[Any] = []
         self._refresh_lock = threading.RLock()
         self._store_sig: Any = None
@@ -263,7 +265,10 @@ class Explorer(RunPanel):
         self.loss_slot = PlotSlot(SIZES["loss"], LOSS_PLACEHOLDER, flex="1 1 260px")
         self.loss_slot.widget.add_class("ow-loss")
         self.boundary = BoundaryView() if "boundary" in self.panels else None
+        self.gradients = GradientView() if "gradients" in self.panels else None
         self.tradeoff = TradeoffView(self.load_run) if "tradeoff" in self.panels else None
+        if self.tradeoff is not None:  # y: test accuracy, or test R² for a regression
+            self.tradeoff.use_task(self.config.resolved_task)
         self.runs = (
             RunsGrid(self.store, export_dir=self.export_dir, download=self.bridge.download)
             if "runs" in self.panels
@@ -275,7 +280,8 @@ class Explorer(RunPanel):
         tip = html.escape(self.preset.description) if self.preset is not None else ""
         header = W.HTML(f'<span class="ow-title" title="{tip}">{title}</span>',
                         layout=W.Layout(flex="0 0 auto"))  # fmt: skip
-        top = action_bar([header, self.train_button, self.stop_button, self.progress.widget])
+        top = action_bar([header, self.train_button, self.stop_button, self.progress.widget,
+                          *([self.gradients.toggle] if self.gradients is not None else [])])
 
         left: list[W.Widget] = []
         if self.form.visible_tabs():
@@ -297,8 +303,11 @@ class Explorer(RunPanel):
         if self.boundary is not None:
             curves.append(self.boundary.widget)
         right: list[W.Widget] = []
-        self._curves = column([flow(curves, gap="8px")], flex="1 1 400px")
-        if curves:
+        # the gradients panel: folded (no height) until its action-bar button unfolds it
+        self._curves = column([flow(curves, gap="8px"),
+                               *([self.gradients.widget] if self.gradients is not None else [])],
+                              flex="1 1 400px")
+        if curves or self.gradients is not None:
             right.append(self._curves)
         if self.tradeoff is not None:
             right.append(column([self.tradeoff.widget], flex="1 1 400px"))
@@ -314,7 +323,7 @@ class Explorer(RunPanel):
             jobs.append(self._make_loss_figure)
         if self.tradeoff is not None:
             jobs.append(self.tradeoff.make_figure)
-        if self.boundary is not None and self.config.dataset in TOY_DATASETS:
+        if self.boundary is not None and self.boundary.applies(self.config.dataset):
             jobs.append(self._warm_boundary)
         jobs.append(warm_up)  # torch._dynamo, imported by the first optimizer
         if self.runs is not None:
@@ -373,6 +382,8 @@ class Explorer(RunPanel):
     def _form_changed(self, name: str) -> None:
         if name in ("dataset", "config"):
             self._show_boundary()
+        if name in ("dataset", "task", "config") and self.tradeoff is not None:
+            self.tradeoff.use_task(self.config.resolved_task)  # R² for a regression
         copy_button = getattr(self, "copy_button", None)
         if copy_button is not None:
             copy_button.text = self.to_json()
@@ -381,7 +392,7 @@ class Explorer(RunPanel):
     def _show_boundary(self) -> None:
         if self.boundary is None or self._busy:
             return
-        toy = self.config.dataset in TOY_DATASETS
+        toy = self.boundary.applies(self.config.dataset)
         self.boundary.widget.layout.display = None if toy else "none"
         if hasattr(self, "_curves"):  # the curves and the boundary side by side: more room
             self._curves.layout.flex = "1 1 540px" if toy else "1 1 400px"
@@ -391,7 +402,8 @@ class Explorer(RunPanel):
     def run_callbacks(self) -> list[Callback]:
         """The callbacks a run started by this Explorer gets: the live curves, the
         progress line and the Explorer's own ``callbacks`` (for tabs that start runs)."""
-        return [self.live, self.progress, *self.callbacks]
+        views = [self.gradients] if self.gradients is not None else []
+        return [self.live, self.progress, *views, *self.callbacks]
 
     def start_job(
         self,
@@ -541,8 +553,9 @@ class Explorer(RunPanel):
             self._feedback(text)
             return None
         self.config = result.config
-        acc = result.metrics.get("test_acc")
-        acc_text = f", test accuracy {acc:.3f}" if acc is not None else ""
+        acc, r2 = result.metrics.get("test_acc"), result.metrics.get("test_r2")
+        acc_text = (f", test accuracy {acc:.3f}" if acc is not None else
+                    f", test R² {r2:.3f}" if r2 is not None else "")
         locked = ", ".join(sorted(self.form.lock))
         lock_text = f" (locked here: {locked})" if locked else ""
         text = (

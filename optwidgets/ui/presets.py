@@ -18,8 +18,9 @@ from optwidgets.core.errors import unknown_name
 
 __all__ = ["Preset", "PRESETS", "get_preset", "PANELS"]
 
-# Panels of the Explorer below the controls.
-PANELS = ("curves", "boundary", "tradeoff", "runs")
+# Panels of the Explorer below the controls ("gradients": per-layer gradient health,
+# folded under the curves until its button on the action bar is pressed).
+PANELS = ("curves", "boundary", "tradeoff", "runs", "gradients")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,11 @@ running trial within one batch and starts no further one (``study.stop()``).
 Every trial is an ``ow.run`` saved in the RunStore, so inside the Explorer (its *Search*
 tab) the trials join the trade-off plot and the runs table as they finish.
 
+The *preset* dropdown fills the knobs: ``architecture`` ticks the shape knobs the base
+model takes (depth, units, activation, dropout for an mlp; width, dropout for a cnn) with
+the ranges of :data:`optwidgets.tune.ARCHITECTURE_RANGES`, unticks the rest and sets the
+objectives to validation accuracy and saved size.
+
 Example
 -------
 >>> import tempfile
@@ -40,7 +45,15 @@ from optwidgets.config import RunConfig
 from optwidgets.core.errors import ConfigError, unknown_name
 from optwidgets.runs import RunStore
 from optwidgets.train.callbacks import Callback
-from optwidgets.tune import METHODS, OBJECTIVES, SearchResult, parse_space, search
+from optwidgets.tune import (
+    METHODS,
+    OBJECTIVES,
+    PRESETS,
+    SearchResult,
+    parse_space,
+    search,
+)
+from optwidgets.tune.architecture import DERIVED, PRESET_OBJECTIVES
 from optwidgets.ui._bridge import PageBridge
 from optwidgets.ui._figures import figure_widget, replace_figure
 from optwidgets.ui._form import error_html
@@ -55,6 +68,7 @@ __all__ = [
     "DEFAULT_KNOBS",
     "OBJECTIVE_CHOICES",
     "METHOD_CHOICES",
+    "PRESET_CHOICES",
     "RANGE_HELP",
 ]
 
@@ -68,6 +82,9 @@ DEFAULT_KNOBS: dict[str, tuple[str, bool]] = {
     "batch_size": ("choice:32,64,128", False),
     "epochs": ("int:1:5", False),
     "hidden": ("choice:32|64|128,64", False),
+    "depth": ("int:1:3", False),  # hidden layers (builds hidden with units)
+    "units": ("log:16:256", False),  # units in each hidden layer
+    "activation": ("choice:relu,tanh,gelu", False),
     "width": ("int:8:64", False),
     "prune_method": ("choice:none,weight,neuron", False),
     "prune_ratio": ("float:0:0.9", False),
@@ -75,11 +92,18 @@ DEFAULT_KNOBS: dict[str, tuple[str, bool]] = {
     "quant_bits": ("int:2:8", False),
 }
 OBJECTIVE_CHOICES: list[tuple[str, tuple[str, ...]]] = [
-    ("accuracy", ("test_acc",)),
-    ("accuracy + size", ("test_acc", "size_bytes")),
-    ("accuracy + latency", ("test_acc", "latency_ms")),
-    ("accuracy + size + latency", ("test_acc", "size_bytes", "latency_ms")),
+    ("test accuracy", ("test_acc",)),
+    ("test accuracy + size", ("test_acc", "size_bytes")),
+    ("test accuracy + latency", ("test_acc", "latency_ms")),
+    ("test accuracy + size + latency", ("test_acc", "size_bytes", "latency_ms")),
+    # choosing on validation data leaves the test split to report the choice
+    ("val accuracy", ("val_acc",)),
+    ("val accuracy + size", ("val_acc", "size_bytes")),
+    ("val accuracy + latency", ("val_acc", "latency_ms")),
 ]
+# (label, preset name): a menu, back at "" once a preset filled the knobs (so choosing
+# it again, say after the model changed, fills them again)
+PRESET_CHOICES: list[tuple[str, str]] = [("fill from…", ""), *[(n, n) for n in PRESETS]]
 # (label, value); "bayes-gp" is method bayes with sampler="gp"
 METHOD_CHOICES = [
     ("grid", "grid"),
@@ -188,6 +212,12 @@ class SearchPanel:
     # -- widgets ---------------------------------------------------------------------------
     def _build(self, height: int) -> None:
         style = {"description_width": "70px"}
+        self.preset = W.Dropdown(
+            options=PRESET_CHOICES, value="", description="preset", style=style,
+            layout=W.Layout(width="auto"),
+            tooltip="architecture: tick the model's shape knobs, objectives val accuracy + size",
+        )  # fmt: skip
+        self.preset.observe(self._on_preset, names="value")
         self.method = W.Dropdown(
             options=METHOD_CHOICES, value="bayes", description="method", style=style,
             layout=W.Layout(width="auto"),
@@ -251,6 +281,7 @@ class SearchPanel:
                 "<b>Hyperparameter search</b>"
                 + help_html("Each trial is a run; tick the knobs to search and give ranges.")
             ),
+            self.preset,
             self.method,
             self.objectives,
             W.HBox([self.n_trials, self.n_workers], layout=W.Layout(width="100%")),
@@ -308,11 +339,52 @@ class SearchPanel:
     def knob(self, field: str) -> KnobRow:
         """The row of a knob; another RunConfig field gets a new row (unticked)."""
         if field not in self.knobs:
-            if field not in RunConfig.field_names():
-                raise unknown_name("knob", field, RunConfig.field_names())
+            names = (*RunConfig.field_names(), *DERIVED)
+            if field not in names:
+                raise unknown_name("knob", field, names)
             self.knobs[field] = KnobRow(field, "float:0:1", False)
             self._rows.children = (*self._rows.children, self.knobs[field].widget)
         return self.knobs[field]
+
+    def apply_preset(self, name: str) -> list[str]:
+        """Fill the knobs from preset ``name`` for the current model: its knobs ticked
+        with the preset's ranges, every other knob unticked, the extra lines cleared and
+        the objectives set to the preset's. Returns the ticked knobs.
+
+        Example
+        -------
+        >>> import tempfile
+        >>> import optwidgets as ow
+        >>> panel = SearchPanel(ow.RunConfig(dataset="digits", model="cnn"),
+        ...                     store=tempfile.mkdtemp())
+        >>> panel.apply_preset("architecture"), panel.objectives.value
+        (['width', 'dropout'], ('val_acc', 'size_bytes'))
+        """
+        if name not in PRESETS:
+            raise unknown_name("preset", name, PRESETS)
+        try:
+            space = PRESETS[name](self.config)
+        except ConfigError as exc:
+            self._show("invalid", f"preset {name!r} not applied: {exc}")
+            return []
+        for row in self.knobs.values():
+            row.enabled.value = False
+        for field, spec in space.items():
+            row = self.knob(field)
+            row.spec.value, row.enabled.value = spec, True
+        self.more.value = ""
+        self.objectives.value = PRESET_OBJECTIVES[name]
+        self._show(
+            "ready",
+            f"preset {name} applied: {', '.join(space)} of model {self.config.model!r}; "
+            f"objectives {', '.join(PRESET_OBJECTIVES[name])}",
+        )
+        return list(space)
+
+    def _on_preset(self, change: dict[str, Any]) -> None:
+        if change["new"]:
+            self.apply_preset(change["new"])
+            self.preset.value = ""
 
     # -- settings --------------------------------------------------------------------------
     @property
@@ -552,15 +624,20 @@ class SearchPanel:
             ),
         )
         if len(objs) > 1:
+            unit = viz.AXIS_UNITS.get(objs[1])
             replace_figure(
                 self._figure("pareto"),
                 viz.pareto_trials(
                     frame,
                     x="values_1",
                     y="values_0",
+                    minimize_x=OBJECTIVES[objs[1]] == "minimize",
+                    maximize_y=direction == "maximize",
                     x_title=viz.axis_label(objs[1]),
                     y_title=viz.axis_label(objs[0]),
                     title="Pareto front",
+                    log_x=unit == "B",  # saved sizes span decades
+                    x_unit=unit,
                 ),
             )
             self._pareto_box.layout.display = None

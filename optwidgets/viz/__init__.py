@@ -38,6 +38,7 @@ from optwidgets.viz._loss_curves import (
     show_axes,
     update_loss_curves,
 )
+from optwidgets.viz._lr_finder import lr_finder_curve
 from optwidgets.viz._pareto import pareto_front
 from optwidgets.viz._search import (
     TRACE_BEST,
@@ -54,14 +55,22 @@ from optwidgets.viz._search import (
 from optwidgets.viz._sensitivity import sensitivity_heatmap, sensitivity_table
 from optwidgets.viz._series import decimate, smooth_ema
 from optwidgets.viz._summary import bar_with_error, line_vs, mean_std
+from optwidgets.viz._surface import prediction_surface
 from optwidgets.viz._ticks import format_measure, unit_ticks
 from optwidgets.viz._tradeoff import (
     DEFAULT_HOVER,
     TRACE_FAILED,
     TRACE_LATEST,
     TRACE_PARETO,
+    default_y,
     placeholder,
     tradeoff,
+)
+from optwidgets.viz.gradients import (
+    GRADIENT_LABELS,
+    gradient_heatmap,
+    gradient_lines,
+    gradient_table,
 )
 from optwidgets.viz.style import (
     AXIS_LABELS,
@@ -69,6 +78,7 @@ from optwidgets.viz.style import (
     FAILED_COLOR,
     FAMILIES,
     FAMILY_COLORS,
+    TASK_Y,
     TEMPLATE,
     X_CHOICES,
     Y_CHOICES,
@@ -79,6 +89,7 @@ from optwidgets.viz.style import (
 )
 
 __all__ = [
+    "lr_finder_curve",
     # series helpers
     "decimate",
     "smooth_ema",
@@ -100,6 +111,7 @@ __all__ = [
     # trade-off
     "pareto_front",
     "tradeoff",
+    "default_y",
     "placeholder",
     "TRACE_PARETO",
     "TRACE_LATEST",
@@ -113,6 +125,13 @@ __all__ = [
     "confusion_data",
     "ConfusionData",
     "decision_boundary",
+    # regression
+    "prediction_surface",
+    # gradient health
+    "gradient_table",
+    "gradient_lines",
+    "gradient_heatmap",
+    "GRADIENT_LABELS",
     # compression
     "sensitivity_heatmap",
     "sensitivity_table",
@@ -143,6 +162,7 @@ __all__ = [
     "FAILED_COLOR",
     "X_CHOICES",
     "Y_CHOICES",
+    "TASK_Y",
     "axis_label",
     "technique_color",
     "technique_family",

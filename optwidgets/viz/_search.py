@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from optwidgets.viz._pareto import pareto_front
 from optwidgets.viz._scatter import format_value, hover_lines
-from optwidgets.viz._ticks import value_range
+from optwidgets.viz._ticks import axis_range, unit_ticks, value_range
 from optwidgets.viz._tradeoff import finite_rows, front_trace
 from optwidgets.viz.style import PALETTE, axis_label, finish
 
@@ -309,6 +309,8 @@ def pareto_trials(
     x_title: str | None = None,
     y_title: str | None = None,
     title: str | None = None,
+    log_x: bool = False,
+    x_unit: str | None = None,
 ) -> go.Figure:
     """Completed trials of a two-objective search, Pareto-optimal ones highlighted.
 
@@ -322,6 +324,12 @@ def pareto_trials(
         Directions of the two objectives.
     x_title, y_title, title : str, optional
         Axis titles (default: a label for the column).
+    log_x : bool
+        A log x axis (saved sizes that span decades).
+    x_unit : str, optional
+        Unit of ``x`` for round tick labels (``"B"``: ``10 kB``, ``"ms"``), as the
+        trade-off plot writes them. The x range always holds every trial with room
+        around it, one trial included.
 
     Returns
     -------
@@ -366,6 +374,14 @@ def pareto_trials(
             )
         )
     finish(fig, title=title, x_title=x_title or _label(x), y_title=y_title or _label(y))
+    fig.update_xaxes(type="log" if log_x else "linear")
+    x_range = axis_range(done[x].to_numpy(dtype=np.float64), log=log_x) if len(done) else None
+    if x_range is not None:  # one trial too: around it, not plotly's -1 to 4
+        fig.update_xaxes(range=list(x_range))
+        if x_unit is not None:
+            lo, hi = (10.0 ** x_range[0], 10.0 ** x_range[1]) if log_x else x_range
+            ticks, text = unit_ticks(lo, hi, x_unit, log=log_x)
+            fig.update_xaxes(tickvals=ticks, ticktext=text)
     y_range = value_range(done[y].to_numpy(dtype=np.float64)) if len(done) else None
     if y_range is not None:
         fig.update_yaxes(range=y_range)

@@ -23,6 +23,7 @@ from optwidgets.viz.style import (
     FAILED_COLOR,
     FAMILIES,
     FAMILY_COLORS,
+    TASK_Y,
     axis_label,
     finish,
     technique_color,
@@ -32,6 +33,7 @@ from optwidgets.viz.style import (
 
 __all__ = [
     "tradeoff",
+    "default_y",
     "tradeoff_points",
     "placeholder",
     "short_hover",
@@ -222,11 +224,25 @@ def _unit_axis(fig: go.Figure, axis: str, values: np.ndarray, unit: str, log: bo
     fig.update_layout({axis: {"range": list(rng), "tickvals": vals, "ticktext": text}})
 
 
+def default_y(runs: pd.DataFrame) -> str:
+    """The quality axis for ``runs``: ``"test_r2"`` when every run with a ``task`` is a
+    regression, else ``"test_acc"``.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> default_y(pd.DataFrame({"task": ["regression"]})), default_y(pd.DataFrame())
+    ('test_r2', 'test_acc')
+    """
+    tasks = set(runs["task"].dropna().astype(str)) if "task" in runs.columns else set()
+    return TASK_Y["regression"] if tasks == {"regression"} else TASK_Y["classification"]
+
+
 def tradeoff(
     runs: pd.DataFrame,
     *,
     x: str = "size_bytes",
-    y: str = "test_acc",
+    y: str | None = None,
     color: str | None = "technique",
     symbol: str | None = "technique",
     hover: Sequence[str] = DEFAULT_HOVER,
@@ -255,8 +271,9 @@ def tradeoff(
     x : str
         Cost column: one of :data:`~optwidgets.viz.style.X_CHOICES` or any numeric column.
         Byte, millisecond, second and count columns get ticks with units.
-    y : str
-        Quality column: one of :data:`~optwidgets.viz.style.Y_CHOICES` or any numeric column.
+    y : str, optional
+        Quality column: one of :data:`~optwidgets.viz.style.Y_CHOICES` or any numeric column;
+        default :func:`default_y` (test accuracy, or test R² for regression runs).
     color, symbol : str or None
         ``"technique"`` (the default): one trace and colour per technique family, a symbol
         per technique, a short hover (:func:`short_hover`). Another column: one trace per
@@ -290,6 +307,7 @@ def tradeoff(
     >>> list(fig.layout.xaxis.ticktext)
     ['100 kB', '200 kB']
     """
+    y = default_y(runs) if y is None else y
     good, bad = tradeoff_points(runs, x, y)
     if show_front and len(good):
         front = pareto_front(good, x, y, minimize_x=minimize_x, maximize_y=maximize_y)

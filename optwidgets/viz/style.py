@@ -1,7 +1,7 @@
 """One visual vocabulary for every optwidgets figure: template, colours, symbols, labels.
 
 A colour means one thing everywhere: the technique *family* of a run (baseline, pruning,
-quantization, distillation, low rank, combined), in the trade-off plot, its legend, the
+quantization, distillation, low rank, ensemble, combined), in the trade-off plot, its legend, the
 runs grid and the live curves of a run, in every notebook, so a reader learns "green =
 pruned" once. Symbols tell techniques of a family apart (``int8`` a diamond, simulated
 k-bit a wide diamond) and combinations (``"prune-filter+int8"``) get a star. Labels
@@ -39,6 +39,7 @@ __all__ = [
     "AXIS_LABELS",
     "X_CHOICES",
     "Y_CHOICES",
+    "TASK_Y",
     "axis_label",
     "technique_color",
     "technique_symbol",
@@ -67,6 +68,7 @@ FAMILIES: tuple[str, ...] = (
     "quantization",
     "distillation",
     "low rank",
+    "ensemble",
     "combined",
 )
 FAMILY_COLORS: dict[str, str] = {
@@ -75,6 +77,7 @@ FAMILY_COLORS: dict[str, str] = {
     "quantization": "#1f77b4",  # blue: int8, fp16, bf16 and simulated k-bit
     "distillation": "#ff7f0e",  # orange
     "low rank": "#d62728",  # red
+    "ensemble": "#17becf",  # cyan: k members deployed together, probabilities averaged
     "combined": "#9467bd",  # purple: several techniques in one run
 }
 FAILED_COLOR = "#b8b8b8"  # failed and diverged runs: drawn apart, never on a front
@@ -88,8 +91,10 @@ def technique_family(technique: object) -> str:
     Example
     -------
     >>> [technique_family(t) for t in ("baseline", "prune-weight", "int8-dynamic",
-    ...                                "sim-2bit-act", "distill", "lowrank", "distill+int8")]
-    ['baseline', 'pruning', 'quantization', 'quantization', 'distillation', 'low rank', 'combined']
+    ...                                "sim-2bit-act", "distill", "lowrank", "ensemble-5",
+    ...                                "distill+int8")]  # doctest: +NORMALIZE_WHITESPACE
+    ['baseline', 'pruning', 'quantization', 'quantization', 'distillation', 'low rank',
+     'ensemble', 'combined']
     """
     label = str(technique)
     if "+" in label:
@@ -104,6 +109,8 @@ def technique_family(technique: object) -> str:
         return "distillation"
     if label.startswith("lowrank"):
         return "low rank"
+    if label.startswith("ensemble"):
+        return "ensemble"
     return label
 
 
@@ -126,6 +133,8 @@ TECHNIQUE_COLORS: dict[str, str] = {
         "sim-8bit",
         "distill",
         "lowrank",
+        "ensemble-2",
+        "ensemble-4",
     )
 }
 
@@ -137,6 +146,7 @@ TECHNIQUE_SYMBOLS: dict[str, str] = {
     "sim": "diamond-wide",
     "distill": "triangle-up",
     "lowrank": "cross",
+    "ensemble": "hexagram",
     "combo": "star",
 }
 _FALLBACK_SYMBOLS = ("pentagon", "hexagon", "triangle-down", "x", "hourglass", "bowtie")
@@ -162,6 +172,12 @@ AXIS_LABELS: dict[str, str] = {
     "f1": "F1 (macro)",
     "precision": "Precision (macro)",
     "recall": "Recall (macro)",
+    "test_r2": "Test R²",
+    "val_r2": "Validation R²",
+    "test_rmse": "Test RMSE (target units)",
+    "val_rmse": "Validation RMSE (target units)",
+    "test_mae": "Test MAE (target units)",
+    "val_mae": "Validation MAE (target units)",
     "train_loss": "Train loss",
     "val_loss": "Validation loss",
     "lr": "Learning rate",
@@ -203,7 +219,9 @@ X_CHOICES: tuple[str, ...] = (
     "sparse_bytes",
     "packed_bytes",
 )
-Y_CHOICES: tuple[str, ...] = ("test_acc", "f1", "precision", "recall")
+Y_CHOICES: tuple[str, ...] = ("test_acc", "f1", "precision", "recall", "test_r2")
+# the quality a run of each task is judged by (higher is better in both)
+TASK_Y: dict[str, str] = {"classification": "test_acc", "regression": "test_r2"}
 
 
 def _make_template() -> go.layout.Template:
@@ -274,6 +292,8 @@ def technique_symbol(technique: str) -> str:
         return TECHNIQUE_SYMBOLS["distill"]
     if label.startswith("lowrank"):
         return TECHNIQUE_SYMBOLS["lowrank"]
+    if label.startswith("ensemble"):
+        return TECHNIQUE_SYMBOLS["ensemble"]
     return _stable_pick(label, _FALLBACK_SYMBOLS)
 
 

@@ -64,24 +64,29 @@ def test_empty_frames_and_torch_data(frame):
 
 
 # ----------------------------------------------------------- regression targets ----
+# A continuous target makes a regression set by default (task="auto"; see
+# tests/data/test_regression_data.py); asked for classification, it is refused, named.
 def test_continuous_target_in_a_frame_names_the_column(frame):
     df = frame.assign(price=np.linspace(1.0, 2.0, N)).drop(columns="label")
-    _refused(lambda: from_dataframe(df, target="price"), "target column 'price'",
+    assert from_dataframe(df, target="price", register=False).task == "regression"
+    _refused(lambda: from_dataframe(df, target="price", task="classification"),
+             "target column 'price'",
              "looks like a regression target", f"{N} distinct float values for {N} rows",
              "classification needs class labels")
 
 
 def test_continuous_target_in_arrays_and_csv(frame, tmp_path):
     X = np.array(frame[["x", "w"]])
-    _refused(lambda: from_arrays(X, frame["x"].to_numpy(), register=False),
+    _refused(lambda: from_arrays(X, frame["x"].to_numpy(), register=False,
+                                 task="classification"),
              "y looks like a regression target", f"{N} distinct float values")
     path = tmp_path / "prices.csv"
     frame.assign(label=frame["x"] * 100).to_csv(path, index=False)
-    _refused(lambda: from_csv(path, target="label"), "target column 'label'", str(path),
-             "regression target")
+    _refused(lambda: from_csv(path, target="label", task="classification"),
+             "target column 'label'", str(path), "regression target")
     # torch labels too
-    _refused(lambda: as_dataset(TensorDataset(torch.from_numpy(X), torch.rand(N))),
-             "regression target")
+    _refused(lambda: as_dataset(TensorDataset(torch.from_numpy(X), torch.rand(N)),
+                                task="classification"), "regression target")
 
 
 def test_many_distinct_labels_are_not_classes():

@@ -21,7 +21,8 @@ def test_fields_and_properties():
     ds = _tiny()
     assert ds.n_features == 3 and ds.kind == "tabular" and ds.feature_names is None
     assert ds.summary() == {"name": "t", "kind": "tabular", "input_shape": [3], "num_classes": 2,
-                            "class_names": ["a", "b"], "n_train": 10, "n_val": 4, "n_test": 2}
+                            "class_names": ["a", "b"], "task": "classification",
+                            "n_train": 10, "n_val": 4, "n_test": 2}
     assert "train=10" in repr(ds) and "tensor" not in repr(ds)
 
 

@@ -187,6 +187,16 @@ def test_a_field_the_exporter_does_not_know_is_refused_when_set(monkeypatch):
     assert info.value.field == "grad_clip"
 
 
+def test_a_field_that_only_observes_the_run_does_not_block_the_export():
+    from optwidgets.export import script as export
+
+    assert set(ow.RunConfig.field_names()) >= export._OBSERVING
+    text = export_script(ow.RunConfig(dataset="xor", model="mlp", grad_every=2))
+    plain = export_script(ow.RunConfig(dataset="xor", model="mlp"))
+    body = text.split('"""', 2)[2]  # after the docstring that names the settings
+    assert body == plain.split('"""', 2)[2] and "grad_every" not in body
+
+
 def test_script_is_valid_python_that_names_its_settings():
     cfg = ow.RunConfig(dataset="digits", model="cnn_small", optimizer="rmsprop", lr=0.01,
                        schedule="step", step_size=2, gamma=0.5, amp="bf16")  # fmt: skip

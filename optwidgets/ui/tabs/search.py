@@ -5,6 +5,8 @@ Start searches the ticked knobs around the Explorer's config, on the Explorer's
 background thread (Train waits; the Explorer's Stop stops the search too); every trial
 is a run in the Explorer's store, so it joins the trade-off plot and the runs table as
 it finishes. Clicking a point there loads that trial's settings into the controls.
+The *preset* ``architecture`` ticks the shape knobs of the Explorer's model (depth, units,
+activation, dropout; width for a cnn) and searches validation accuracy against saved size.
 
 Example
 -------
@@ -39,6 +41,7 @@ TAB = Tab(
     "Search",
     order=70,
     help="Let Optuna choose the settings: grid, random, Bayesian or evolutionary search "
-    "over the ticked knobs; every trial is a run on the trade-off plot.",
+    "over the ticked knobs (the architecture preset ticks the model's shape knobs); every "
+    "trial is a run on the trade-off plot.",
     extra=_search_panel,
 )
