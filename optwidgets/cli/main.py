@@ -36,6 +36,7 @@ from optwidgets.cli.lr_find import add_lr_find_parser
 from optwidgets.cli.runs import add_export_script_parser, add_runs_parser
 from optwidgets.cli.search import add_search_parser
 from optwidgets.cli.sweep import add_sweep_parser
+from optwidgets.cli.tables import add_tables_parser
 from optwidgets.core.errors import ConfigError, DataError
 from optwidgets.runs import run
 from optwidgets.train.progress import ProgressBar
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_search_parser(sub)
     add_sweep_parser(sub)
     add_lr_find_parser(sub)
+    add_tables_parser(sub)
     add_runs_parser(sub)
     add_export_script_parser(sub)
     return parser
