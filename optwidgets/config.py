@@ -374,9 +374,11 @@ class RunConfig:
             raise ConfigError(
                 "ensemble", self.ensemble, "1 (off) for a regression task",
                 "an ensemble here averages its members' class probabilities")
-        if self.seed + self.ensemble - 1 > RANGES["seed"].hi:  # members use seed .. seed+k-1
+        top_seed = RANGES["seed"].hi
+        if top_seed is not None and self.seed + self.ensemble - 1 > top_seed:
+            # members use seed .. seed+k-1
             raise ConfigError(
-                "ensemble", self.ensemble, f"at most {int(RANGES['seed'].hi) - self.seed + 1} "
+                "ensemble", self.ensemble, f"at most {int(top_seed) - self.seed + 1} "
                 f"with seed={self.seed}", "member i trains with seed + i, which must stay a seed",
             )
         if self.val_fraction + self.test_fraction >= 0.9:

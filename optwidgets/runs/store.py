@@ -41,6 +41,7 @@ import socket
 import sqlite3
 import threading
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -220,7 +221,7 @@ class RunStore:
         """An ensemble run's member artefacts, ``artefacts/<run_id>/member-<i>.pt`` in member
         order (its size_bytes is their summed length); ``[]`` for any other run."""
         folder = self._file(self.artefacts_dir, run_id, "")
-        paths = []
+        paths: list[Path] = []
         while (p := folder / f"member-{len(paths)}.pt").is_file():
             paths.append(p)
         return paths
@@ -236,9 +237,10 @@ class RunStore:
         return self.save(result)
 
     def save(self, result: RunResult, weights: dict | None = None,
-             artefact: bytes | None = None) -> Path:
+             artefact: bytes | Sequence[bytes] | None = None) -> Path:
         """Write a run (and its trained weights and deployed artefact, when given).
 
+        ``artefact`` is one file's bytes, or an ensemble's list of its members' files.
         Returns the JSON path. The weights and the artefact are written first, so a
         finished run's record never points at files that are not there yet.
         """
@@ -249,12 +251,12 @@ class RunStore:
             buf = io.BytesIO()
             torch.save(weights, buf)
             atomic_write(self._file(self.weights_dir, result.run_id, ".pt"), buf.getvalue())
-        if isinstance(artefact, (list, tuple)):  # an ensemble: one file per member
+        if isinstance(artefact, bytes):
+            atomic_write(self._file(self.artefacts_dir, result.run_id, ".pt"), artefact)
+        elif artefact is not None:  # an ensemble: one file per member
             folder = self._file(self.artefacts_dir, result.run_id, "")
             for i, payload in enumerate(artefact):
                 atomic_write(folder / f"member-{i}.pt", payload)
-        elif artefact is not None:
-            atomic_write(self._file(self.artefacts_dir, result.run_id, ".pt"), artefact)
         d = result.to_dict()
         data = json.dumps(d).encode()
         atomic_write(target, data)
