@@ -3,7 +3,7 @@
 Example
 -------
 ``optwidgets search --dataset digits --model mlp --epochs 2 --method bayes --n-trials 12
---space lr=log:1e-4:1e-1 --space optimizer=choice:adam,sgd --objectives test_acc,size_bytes
+--space lr=log:1e-4:1e-1 --space optimizer=choice:adam,sgd --objectives val_acc,size_bytes
 --storage sweep.log --n-workers 2 --json`` prints one JSON object:
 ``{"study": ..., "method": ..., "objectives": [...], "trials": [...], "best": ...}``
 (``best`` is one trial, or the Pareto-optimal list for several objectives). Progress
@@ -59,8 +59,8 @@ def add_search_parser(subparsers: Any) -> Any:
     g.add_argument(
         "--objectives",
         default=None,
-        help="comma-separated, from " + ", ".join(OBJECTIVES) + " (default: test_acc; "
-        "val_acc,size_bytes with --space architecture)",
+        help="comma-separated, from " + ", ".join(OBJECTIVES) + " (default: val_acc, "
+        "chosen on validation data; val_acc,size_bytes with --space architecture)",
     )
     g.add_argument("--timeout", type=float, default=None, help="seconds; no new trial after")
     g.add_argument("--storage", default=None, help="journal file path or database URL")

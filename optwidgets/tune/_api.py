@@ -267,10 +267,11 @@ def search(
         Trials to run now (a resumed study adds them). A grid defaults to its points
         not run yet; other methods need ``n_trials`` or ``timeout``.
     objectives : sequence of str, optional
-        ``("test_acc",)``, ``("val_acc", "size_bytes")``, ... with ``latency_ms``,
-        ``f1``, ``params`` ...: accuracy-like ones are maximized, costs minimized.
-        Default: ``("val_acc", "size_bytes")`` for the ``"architecture"`` preset (chosen
-        on validation data), else ``("test_acc",)``.
+        ``("val_acc",)``, ``("val_acc", "size_bytes")``, ... with ``latency_ms``,
+        ``test_acc``, ``f1``, ``params`` ...: accuracy-like ones are maximized, costs
+        minimized. Default: chosen on validation data (the test split only reports):
+        ``("val_acc", "size_bytes")`` for the ``"architecture"`` preset, else
+        ``("val_acc",)`` (``val_r2`` for a regression).
     timeout : float, optional
         Seconds after which no new trial starts.
     n_workers : int, optional

@@ -77,7 +77,7 @@ class SearchResult:
     -------
     >>> res = ow.search(cfg, space={"lr": ("log", 1e-3, 1e-1)}, n_trials=4)  # doctest: +SKIP
     >>> res.trials_frame()[["number", "state", "value", "params_lr", "run_id"]]  # doctest: +SKIP
-    >>> res.best.config.lr, res.best.values["test_acc"]  # doctest: +SKIP
+    >>> res.best.config.lr, res.best.values["val_acc"]  # doctest: +SKIP
     """
 
     study: Any

@@ -51,7 +51,7 @@ def test_search_json_for_each_method(method, tmp_path):
     d = json.loads(out.stdout)  # exactly one JSON object
     assert d["method"] == method and len(d["trials"]) == 3
     assert {t["state"] for t in d["trials"]} == {"COMPLETE"}
-    assert d["best"]["values"]["test_acc"] == max(t["value"] for t in d["trials"])
+    assert d["best"]["values"]["val_acc"] == max(t["value"] for t in d["trials"])
     assert d["best"]["config"]["hidden"] == [8] and d["best"]["config"]["epochs"] == 1
     runs = sorted(p.stem for p in (tmp_path / "runs").glob("*.json"))
     assert runs == sorted(t["run_id"] for t in d["trials"])

@@ -63,7 +63,7 @@ def test_preset_with_overrides_and_additions():
     assert [p.name for p in parse_space("architecture", ow.RunConfig())] == ["width", "dropout"]
     assert default_objectives("architecture") == ("val_acc", "size_bytes")
     assert default_objectives(["architecture", "lr=log:1e-3:1e-1"]) == ("val_acc", "size_bytes")
-    assert default_objectives({"lr": ("log", 1e-3, 1e-1)}) == ("test_acc",)
+    assert default_objectives({"lr": ("log", 1e-3, 1e-1)}) == ("val_acc",)
 
 
 @pytest.mark.parametrize(

@@ -34,7 +34,7 @@ def test_click_start_runs_the_search_and_draws_it(store):
     frame = res.trials_frame()
     assert len(frame) == 3 and (frame["state"] == "COMPLETE").all()
     assert set(frame["run_id"]) == set(store.run_ids())
-    assert "search done" in panel.status_text and "best test_acc" in panel.status_text
+    assert "search done" in panel.status_text and "best val_acc" in panel.status_text
     assert panel.table.value.count("<tr") == 4  # header + 3 trials
     hist = {t.name: t for t in panel.history.data}
     assert sorted(hist[viz.TRACE_OBJECTIVE].x) == [0, 1, 2]
