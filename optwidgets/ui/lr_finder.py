@@ -102,7 +102,9 @@ class LRFinderPanel:
             text = (f"lr set to {found.suggestion_shown:.2g} (was {old:.2g}): where the smoothed "
                     f"loss falls fastest; its minimum is at {found.found.min_lr:.2g}")
             self.message.value = note_html(text)
-            return Outcome(None, f"learning-rate finder: {text}", state="ready")
+            # the action bar gets one short line; the panel under the button has the rest
+            return Outcome(None, f"lr finder: lr set to {found.suggestion_shown:.2g} "
+                                 f"(was {old:.2g})", state="ready")
 
         return self.explorer.start_job(job, status=f"finding a learning rate for "
                                        f"{cfg.dataset} / {cfg.model} / {cfg.optimizer} …",
