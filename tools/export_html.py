@@ -65,9 +65,15 @@ def __optwidgets_snapshot():
         return {{}}
     import plotly.io as pio
     from ipywidgets.widgets.widget import _instances
-    return {{model_id: json.loads(pio.to_json(w.to_dict(), validate=False))
-            for model_id, w in list(_instances.items())
-            if hasattr(w, "_widget_data") and hasattr(w, "to_dict")}}
+    out = {{}}
+    for model_id, w in list(_instances.items()):
+        if not (hasattr(w, "_widget_data") and hasattr(w, "to_dict")):
+            continue
+        try:  # a figure still being built on a background thread has no layout yet
+            out[model_id] = json.loads(pio.to_json(w.to_dict(), validate=False))
+        except (AttributeError, ValueError, TypeError):
+            continue
+    return out
 print({SNAPSHOT_MARK!r} + __import__("json").dumps(__optwidgets_snapshot()))
 del __optwidgets_snapshot
 """
