@@ -47,7 +47,7 @@ from optwidgets.data.toy import TOY_CLASSES, TOY_DATASETS
 from optwidgets.models import outputs, zoo
 from optwidgets.runs.prepare import seed_everything
 from optwidgets.train import optim, trainer
-from optwidgets.train.trainer import DIVERGENCE_GROWTH, EVAL_BATCH
+from optwidgets.train.trainer import DIVERGENCE_GROWTH, EVAL_BATCH, REGRESSION_LOSSES
 
 __all__ = ["export_script", "write_script", "inlined_objects", "EXPORTABLE_MODELS"]
 
@@ -269,6 +269,10 @@ def _settings(cfg: RunConfig) -> list[Part]:
         ("NUM_CLASSES", _lit(k), "the model's outputs (the labels cfg.classes keeps)"),
         ("EVAL_BATCH", _lit(EVAL_BATCH), "samples per forward pass when evaluating"),
         ("DIVERGENCE_GROWTH", _lit(DIVERGENCE_GROWTH), "diverged: epoch loss > this x the first"),
+        # evaluate() names them (its regression branch; the script itself classifies)
+        ("REGRESSION_LOSSES", "{" + ", ".join(f'"{k}": F.{fn.__name__}'
+                                              for k, fn in REGRESSION_LOSSES.items()) + "}",
+         "regression losses by name"),
     ]
     width = max(len(f"{n} = {v}") for n, v, _ in consts)
     lines += [f"{f'{n} = {v}':<{width}}  # {why}" for n, v, why in consts]

@@ -77,6 +77,10 @@ def shuffle_seed(seed: int, step: int) -> int:
 # reaches 8e10 without ever becoming inf). Healthy training never grows its loss 100-fold.
 DIVERGENCE_GROWTH = 100.0
 
+# The regression losses by their RunConfig name (training and evaluation use these).
+REGRESSION_LOSSES: dict[str, Callable[..., torch.Tensor]] = {
+    "mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}
+
 
 class RunDiverged(Exception):
     """The training loss became NaN or infinite, or grew past DIVERGENCE_GROWTH times its
@@ -113,9 +117,8 @@ def evaluate(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
             out = (out if isinstance(out, torch.Tensor) else logits_of(out)).float()
             if regress:
                 out = out.reshape(len(out), -1)[:, 0]
-                fns: dict[str, Callable[..., torch.Tensor]] = {
-                    "mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}
-                total += fns[loss](out, y[i:i + batch].float(), reduction="sum").double()
+                total += REGRESSION_LOSSES[loss](out, y[i:i + batch].float(),
+                                                 reduction="sum").double()
                 preds.append(out)
             else:
                 total += F.cross_entropy(out, y[i:i + batch], reduction="sum").double()
@@ -143,11 +146,9 @@ def regression_loss(name: str) -> LossFn:
     >>> float(fn(torch.tensor([[1.0], [3.0]]), None, torch.tensor([0.0, 0.0])))
     2.0
     """
-    fns: dict[str, Callable[..., torch.Tensor]] = {
-        "mse": F.mse_loss, "mae": F.l1_loss, "huber": F.huber_loss}
-    fn = fns.get(name)
+    fn = REGRESSION_LOSSES.get(name)
     if fn is None:
-        raise ConfigError("loss", name, "one of 'mse', 'mae', 'huber'")
+        raise ConfigError("loss", name, "one of " + ", ".join(map(repr, REGRESSION_LOSSES)))
     return lambda out, xb, yb: fn(out.reshape(len(out), -1)[:, 0].float(), yb.float())
 
 
